@@ -1,0 +1,322 @@
+"""The design graph: blocks with stable ids, connections between ports, and change events.
+
+Views never edit it directly: undo commands call the mutation API (`add_block`, `remove_block`,
+`connect`, `disconnect`, `set_param`, `rename`, `move`), and each call emits one `GraphEvent`
+to subscribers. Getters return copies, so no view can change the design behind its back.
+Inference is cached and recomputed lazily after a change (`report()`).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterator
+
+from .errors import (CycleError, DesignError, ParameterError, PortError, PortTakenError,
+                     UnknownBlockError)
+from .kinds import kind as lookup_kind
+from .spec import Spec
+
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Block:
+    id: str
+    kind: str
+    name: str
+    params: dict = field(default_factory=dict)
+
+    def spec(self) -> Spec:
+        return spec_for(self.kind, self.params, self.name)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """An edge from the output of `src` to input port `port` of `dst`."""
+
+    src: str
+    dst: str
+    port: int = 0
+
+
+@dataclass(frozen=True)
+class GraphEvent:
+    kind: str  # block_added, block_removed, connected, disconnected, param_changed, renamed, moved
+    block_id: str | None = None
+    detail: dict = field(default_factory=dict)
+
+
+def spec_for(kind_name: str, params: dict, block_name: str = "") -> Spec:
+    """Validate parameters for a kind; errors name the block, the field and what is allowed."""
+    bk = lookup_kind(kind_name)
+    label = f"block '{block_name}' ({bk.title})" if block_name else bk.title
+    try:
+        return bk.spec(**params)
+    except ParameterError as exc:
+        raise ParameterError(label, exc.field, exc.allowed, exc.value) from None
+    except TypeError as exc:  # an unknown field name
+        allowed = ", ".join(f["name"] for f in _fields(bk.spec)) or "no parameters"
+        raise ParameterError(label, "parameters", f"among: {allowed}", str(exc)) from None
+
+
+def _fields(spec_cls: type[Spec]) -> list[dict]:
+    from .spec import spec_fields
+    return spec_fields(spec_cls)
+
+
+class Graph:
+    def __init__(self) -> None:
+        self._blocks: dict[str, Block] = {}
+        self._connections: list[Connection] = []
+        self._positions: dict[str, tuple[float, float]] = {}
+        self._listeners: list[Callable[[GraphEvent], None]] = []
+        self._next_id = 1
+        self._batched: list[GraphEvent] | None = None
+        self._report = None
+        self._inference_cache: dict = {}
+
+    # ---- reading (copies only) -----------------------------------------------------------
+    def blocks(self) -> list[Block]:
+        return list(self._blocks.values())
+
+    def block(self, block_id: str) -> Block:
+        try:
+            return self._blocks[block_id]  # frozen dataclass; params copied on write
+        except KeyError:
+            raise UnknownBlockError(block_id) from None
+
+    def block_ids(self) -> list[str]:
+        return list(self._blocks)
+
+    def connections(self) -> list[Connection]:
+        return list(self._connections)
+
+    def position(self, block_id: str) -> tuple[float, float] | None:
+        return self._positions.get(block_id)
+
+    def positions(self) -> dict[str, tuple[float, float]]:
+        return dict(self._positions)
+
+    def find(self, name: str) -> Block:
+        for b in self._blocks.values():
+            if b.name == name:
+                return b
+        raise UnknownBlockError(name)
+
+    def input_ports(self, block_id: str) -> int:
+        b = self.block(block_id)
+        return lookup_kind(b.kind).input_ports(b.spec())
+
+    def incoming(self, block_id: str) -> dict[int, str]:
+        return {c.port: c.src for c in self._connections if c.dst == block_id}
+
+    def outgoing(self, block_id: str) -> list[Connection]:
+        return [c for c in self._connections if c.src == block_id]
+
+    def __len__(self) -> int:
+        return len(self._blocks)
+
+    def copy(self) -> "Graph":
+        """A detached snapshot (no listeners): what a training worker gets."""
+        g = Graph()
+        g._blocks = dict(self._blocks)
+        g._connections = list(self._connections)
+        g._positions = dict(self._positions)
+        g._next_id = self._next_id
+        return g
+
+    # ---- events ----------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[GraphEvent], None]) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[GraphEvent], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group many edits (a preset load, a paste): events are delivered once it ends."""
+        outer = self._batched is None
+        if outer:
+            self._batched = []
+        try:
+            yield
+        finally:
+            if outer:
+                events, self._batched = self._batched, None
+                for event in events:
+                    self._deliver(event)
+
+    def _emit(self, event: GraphEvent) -> None:
+        self._report = None
+        if self._batched is not None:
+            self._batched.append(event)
+        else:
+            self._deliver(event)
+
+    def _deliver(self, event: GraphEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # ---- mutation --------------------------------------------------------------------------
+    def add_block(self, kind: str, params: dict | None = None, name: str | None = None,
+                  block_id: str | None = None, position: tuple[float, float] | None = None) -> str:
+        bk = lookup_kind(kind)
+        name = name or self.unique_name(bk.name)
+        self._check_name(name, None)
+        spec = spec_for(kind, dict(params or {}), name)
+        if block_id is None:
+            block_id = f"b{self._next_id}"
+        if block_id in self._blocks:
+            raise DesignError(f"block id {block_id!r} is already used")
+        digits = block_id[1:]
+        if block_id.startswith("b") and digits.isdigit():
+            self._next_id = max(self._next_id, int(digits) + 1)
+        while f"b{self._next_id}" in self._blocks:
+            self._next_id += 1
+        self._blocks[block_id] = Block(block_id, kind, name, spec.to_dict())
+        if position is not None:
+            self._positions[block_id] = (float(position[0]), float(position[1]))
+        self._emit(GraphEvent("block_added", block_id))
+        return block_id
+
+    def remove_block(self, block_id: str) -> tuple[Block, list[Connection]]:
+        """Remove a block and its connections; returns both so an undo can put them back."""
+        block = self.block(block_id)
+        removed = [c for c in self._connections if block_id in (c.src, c.dst)]
+        for c in removed:
+            self.disconnect(c.dst, c.port)
+        del self._blocks[block_id]
+        self._positions.pop(block_id, None)
+        self._emit(GraphEvent("block_removed", block_id, {"block": block}))
+        return block, removed
+
+    def check_connect(self, src: str, dst: str, port: int = 0) -> None:
+        """Raise the typed error that `connect` would raise, without connecting."""
+        self.block(src)
+        ports = self.input_ports(dst)
+        if not 0 <= port < ports:
+            name = self.block(dst).name
+            raise PortError(f"block '{name}' has no input port {port}"
+                            + (" (it has no inputs)" if ports == 0 else f" (ports 0-{ports - 1})"))
+        if port in self.incoming(dst):
+            raise PortTakenError(f"input port {port} of '{self.block(dst).name}' is already "
+                                 "connected; disconnect it first")
+        if src == dst or dst in self._ancestors(src):
+            raise CycleError(f"connecting '{self.block(src).name}' to "
+                             f"'{self.block(dst).name}' would make a cycle")
+
+    def connect(self, src: str, dst: str, port: int = 0) -> Connection:
+        self.check_connect(src, dst, port)
+        conn = Connection(src, dst, port)
+        self._connections.append(conn)
+        self._emit(GraphEvent("connected", dst, {"connection": conn}))
+        return conn
+
+    def disconnect(self, dst: str, port: int = 0) -> Connection:
+        for conn in self._connections:
+            if conn.dst == dst and conn.port == port:
+                self._connections.remove(conn)
+                self._emit(GraphEvent("disconnected", dst, {"connection": conn}))
+                return conn
+        raise DesignError(f"input port {port} of '{self.block(dst).name}' is not connected")
+
+    def set_param(self, block_id: str, name: str, value: Any) -> Any:
+        """Set one parameter (validated); returns the old value for undo."""
+        block = self.block(block_id)
+        params = copy.deepcopy(block.params)
+        old = params.get(name)
+        params[name] = value
+        spec = spec_for(block.kind, params, block.name)
+        new_params = spec.to_dict()
+        if name not in new_params:
+            raise ParameterError(f"block '{block.name}'", name, "a parameter of this block")
+        ports_before = self.input_ports(block_id)
+        self._blocks[block_id] = replace(block, params=new_params)
+        if self.input_ports(block_id) < ports_before:  # fewer merge inputs: drop extra edges
+            for conn in [c for c in self._connections if c.dst == block_id
+                         and c.port >= self.input_ports(block_id)]:
+                self.disconnect(conn.dst, conn.port)
+        self._emit(GraphEvent("param_changed", block_id, {"name": name, "old": old,
+                                                          "new": new_params[name]}))
+        return old
+
+    def set_params(self, block_id: str, params: dict) -> dict:
+        """Replace every parameter at once (paste, import); returns the old ones."""
+        block = self.block(block_id)
+        spec = spec_for(block.kind, params, block.name)
+        self._blocks[block_id] = replace(block, params=spec.to_dict())
+        self._emit(GraphEvent("param_changed", block_id, {"name": None}))
+        return block.params
+
+    def rename(self, block_id: str, name: str) -> str:
+        block = self.block(block_id)
+        self._check_name(name, block_id)
+        self._blocks[block_id] = replace(block, name=name)
+        self._emit(GraphEvent("renamed", block_id, {"old": block.name, "new": name}))
+        return block.name
+
+    def move(self, block_id: str, position: tuple[float, float]) -> tuple[float, float] | None:
+        self.block(block_id)
+        old = self._positions.get(block_id)
+        self._positions[block_id] = (float(position[0]), float(position[1]))
+        self._emit(GraphEvent("moved", block_id, {"old": old}))
+        return old
+
+    def unique_name(self, base: str) -> str:
+        taken = {b.name for b in self._blocks.values()}
+        n = 1
+        while f"{base}_{n}" in taken:
+            n += 1
+        return f"{base}_{n}"
+
+    def _check_name(self, name: str, block_id: str | None) -> None:
+        if not NAME_RE.match(name):
+            raise ParameterError(f"block '{name}'", "name", "a letter then letters, digits or _ "
+                                 "(at most 64; it becomes the Keras layer name)", name)
+        for b in self._blocks.values():
+            if b.name == name and b.id != block_id:
+                raise DesignError(f"another block is already named {name!r}")
+
+    # ---- order and inference -----------------------------------------------------------------
+    def _ancestors(self, block_id: str) -> set[str]:
+        parents: dict[str, list[str]] = {}
+        for c in self._connections:
+            parents.setdefault(c.dst, []).append(c.src)
+        seen, stack = set(), [block_id]
+        while stack:
+            for p in parents.get(stack.pop(), []):
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        return seen
+
+    def topological_order(self) -> list[str]:
+        """Blocks in an order where each comes after all its inputs (Kahn, stable by id order)."""
+        indegree = {bid: 0 for bid in self._blocks}
+        children: dict[str, list[str]] = {bid: [] for bid in self._blocks}
+        for c in self._connections:
+            indegree[c.dst] += 1
+            children[c.src].append(c.dst)
+        ready = [bid for bid, d in indegree.items() if d == 0]
+        order = []
+        while ready:
+            bid = ready.pop(0)
+            order.append(bid)
+            for child in children[bid]:
+                indegree[child] -= 1
+                if indegree[child] == 0:
+                    ready.append(child)
+        if len(order) != len(self._blocks):
+            raise CycleError("the graph has a cycle")
+        return order
+
+    def report(self):
+        """Shapes, parameters, FLOPs and problems of the current design (cached)."""
+        if self._report is None:
+            from .inference import infer
+            self._report = infer(self, cache=self._inference_cache)
+        return self._report

@@ -1,0 +1,161 @@
+"""Inference: one topological pass that expands every block and totals shapes, params, FLOPs.
+
+Problems are data attached to the block that has them (`BlockInfo.problems`), never raised.
+A cache keyed by (kind, name, params, input tensors) lets an edit re-expand only the blocks
+whose inputs or parameters changed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+from .expand import Expander, LayerInfo, Tensor
+from .kinds import kind as lookup_kind
+from .shapes import Shape, ShapeProblem, fmt
+
+BYTES_PER_VALUE = 4  # float32 activations
+
+
+@dataclass
+class BlockInfo:
+    block_id: str
+    output_shape: Shape | None = None
+    layers: list[LayerInfo] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def trainable(self) -> int:
+        return sum(layer.trainable for layer in self.layers)
+
+    @property
+    def non_trainable(self) -> int:
+        return sum(layer.non_trainable for layer in self.layers)
+
+    @property
+    def params(self) -> int:
+        return self.trainable + self.non_trainable
+
+    @property
+    def flops(self) -> int:
+        return sum(layer.flops for layer in self.layers)
+
+
+@dataclass(frozen=True)
+class Problem:
+    block_id: str | None  # None: a problem of the whole design (no Input)
+    message: str
+
+
+@dataclass
+class Report:
+    blocks: dict[str, BlockInfo]
+    order: list[str]
+    problems: list[Problem]
+    input_ids: list[str]
+    output_ids: list[str]
+
+    @property
+    def layers(self) -> list[LayerInfo]:
+        return [layer for bid in self.order for layer in self.blocks[bid].layers]
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(b.trainable for b in self.blocks.values())
+
+    @property
+    def non_trainable_params(self) -> int:
+        return sum(b.non_trainable for b in self.blocks.values())
+
+    @property
+    def total_params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    @property
+    def flops(self) -> int:
+        return sum(b.flops for b in self.blocks.values())
+
+    def activation_bytes(self, batch_size: int) -> int:
+        """Memory for every layer's output at this batch size (float32), what training keeps."""
+        return BYTES_PER_VALUE * batch_size * sum(math.prod(layer.output_shape)
+                                                  for layer in self.layers)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def block_of_layer(self) -> dict[str, str]:
+        return {layer.name: bid for bid in self.order for layer in self.blocks[bid].layers}
+
+
+def infer(graph, cache: dict | None = None) -> Report:
+    cache = {} if cache is None else cache
+    order = graph.topological_order()
+    infos: dict[str, BlockInfo] = {}
+    outputs: dict[str, Tensor | None] = {}
+    problems: list[Problem] = []
+    for bid in order:
+        info = _infer_block(graph, bid, outputs, cache)
+        infos[bid] = info
+        problems.extend(Problem(bid, m) for m in info.problems)
+    inputs = [bid for bid in order if graph.block(bid).kind == "input"]
+    sinks = [bid for bid in order if not graph.outgoing(bid) and graph.block(bid).kind != "input"]
+    if not inputs:
+        problems.append(Problem(None, "the design has no Input block"))
+    if len(sinks) > 1:
+        names = ", ".join(graph.block(b).name for b in sinks)
+        for bid in sinks[1:]:
+            msg = (f"more than one model output ({names}): connect '{graph.block(bid).name}' "
+                   "onward or remove it")
+            infos[bid].problems.append(msg)
+            problems.append(Problem(bid, msg))
+    if len(cache) > 4 * max(len(order), 64):  # forget expansions of long-gone states
+        cache.clear()
+    return Report(infos, order, problems, inputs, sinks)
+
+
+def _infer_block(graph, bid: str, outputs: dict, cache: dict) -> BlockInfo:
+    block = graph.block(bid)
+    bk = lookup_kind(block.kind)
+    spec = block.spec()
+    incoming = graph.incoming(bid)
+    ports = bk.input_ports(spec)
+    info = BlockInfo(bid)
+    missing = [p for p in range(ports) if p not in incoming]
+    if missing:
+        info.problems.append(f"input port{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(map(str, missing))} not connected")
+        outputs[bid] = None
+        return info
+    tensors = [outputs.get(incoming[p]) for p in range(ports)]
+    if any(t is None for t in tensors):  # an upstream block has a problem: say nothing more
+        outputs[bid] = None
+        return info
+    key = (block.kind, block.name, json.dumps(block.params, sort_keys=True, default=str),
+           tuple(tensors))
+    hit = cache.get(key)
+    if hit is None:
+        hit = _expand(bk, block, spec, tensors)
+        cache[key] = hit
+    layers, out, problem = hit
+    info.layers = list(layers)
+    if problem:
+        info.problems.append(problem)
+        outputs[bid] = None
+        return info
+    info.output_shape = out.shape
+    outputs[bid] = out
+    return info
+
+
+def _expand(bk, block, spec, tensors: list[Tensor]):
+    e = Expander(block.name)
+    try:
+        out = bk.expand(e, tensors, spec)
+    except ShapeProblem as exc:
+        return tuple(e.layers), None, str(exc)
+    except (ZeroDivisionError, ValueError) as exc:
+        shapes = ", ".join(fmt(t.shape) for t in tensors)
+        return tuple(e.layers), None, f"{bk.title} cannot take input {shapes}: {exc}"
+    return tuple(e.layers), out, None

@@ -1,0 +1,147 @@
+"""Single-layer blocks (the palette's "Layers"): each spec expands to exactly one Keras layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .expand import Expander, Tensor
+from .spec import ACTIVATIONS, INITIALIZERS, PADDINGS, Spec, param, size_param
+
+
+@dataclass(frozen=True)
+class InputSpec(Spec):
+    height: int = param(32, 1, 4096, doc="image height in pixels")
+    width: int = param(32, 1, 4096, doc="image width in pixels")
+    channels: int = param(3, 1, 4096, doc="colour channels (3 for RGB)")
+
+
+@dataclass(frozen=True)
+class Conv2DSpec(Spec):
+    filters: int = param(32, 1, 8192, doc="output channels: how many patterns it learns")
+    kernel: tuple = size_param(3, doc="window size (3 = 3x3)")
+    strides: tuple = size_param(1, high=8, doc="step of the window; 2 halves the size")
+    padding: str = param("same", choices=PADDINGS, doc="same keeps the size, valid shrinks it")
+    dilation: tuple = size_param(1, high=16, doc="gaps inside the window (atrous)")
+    activation: str = param("relu", choices=ACTIVATIONS)
+    use_bias: bool = param(True, doc="a learned offset per filter (redundant before BN)")
+    kernel_initializer: str = param("glorot_uniform", choices=INITIALIZERS)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if max(self.strides) > 1 and max(self.dilation) > 1:
+            from .errors import ParameterError
+            raise ParameterError(type(self).__name__, "dilation",
+                                 "1 when strides > 1 (Keras allows only one of them)", self.dilation)
+
+
+@dataclass(frozen=True)
+class DepthwiseConv2DSpec(Spec):
+    kernel: tuple = size_param(3)
+    strides: tuple = size_param(1, high=8)
+    padding: str = param("same", choices=PADDINGS)
+    depth_multiplier: int = param(1, 1, 64, doc="filters per input channel")
+    dilation: tuple = size_param(1, high=16)
+    activation: str = param("linear", choices=ACTIVATIONS)
+    use_bias: bool = param(False)
+
+
+@dataclass(frozen=True)
+class BatchNormSpec(Spec):
+    momentum: float = param(0.99, 0.0, 0.9999, doc="how slowly running statistics move")
+    epsilon: float = param(1e-3, 1e-7, 1.0)
+    center: bool = param(True, doc="learn an offset (beta)")
+    scale: bool = param(True, doc="learn a scale (gamma)")
+
+
+@dataclass(frozen=True)
+class ActivationSpec(Spec):
+    activation: str = param("relu", choices=ACTIVATIONS)
+
+
+@dataclass(frozen=True)
+class PoolSpec(Spec):
+    pool_size: tuple = size_param(2, high=16)
+    strides: tuple = size_param(2, high=16, doc="smaller than the pool size: overlapping pooling")
+    padding: str = param("valid", choices=PADDINGS)
+
+
+@dataclass(frozen=True)
+class GlobalAvgPoolSpec(Spec):
+    keepdims: bool = param(False, doc="keep a 1x1 image instead of a flat vector")
+
+
+@dataclass(frozen=True)
+class EmptySpec(Spec):
+    pass
+
+
+@dataclass(frozen=True)
+class DenseSpec(Spec):
+    units: int = param(128, 1, 65536)
+    activation: str = param("relu", choices=ACTIVATIONS)
+    use_bias: bool = param(True)
+    kernel_initializer: str = param("glorot_uniform", choices=INITIALIZERS)
+
+
+@dataclass(frozen=True)
+class DropoutSpec(Spec):
+    rate: float = param(0.5, 0.0, 0.95, doc="fraction of units zeroed while training")
+
+
+@dataclass(frozen=True)
+class MergeSpec(Spec):
+    inputs: int = param(2, 2, 16, doc="how many input ports")
+
+
+@dataclass(frozen=True)
+class ClassifierSpec(Spec):
+    classes: int = param(10, 1, 100000, doc="10 for CIFAR-10, 100 for CIFAR-100")
+
+
+@dataclass(frozen=True)
+class ZeroPaddingSpec(Spec):
+    top: int = param(1, 0, 512)
+    bottom: int = param(1, 0, 512)
+    left: int = param(1, 0, 512)
+    right: int = param(1, 0, 512)
+
+
+@dataclass(frozen=True)
+class ReshapeSpec(Spec):
+    target_shape: tuple = param((1, 1, 1), kind="shape")
+
+
+@dataclass(frozen=True)
+class OpaqueSpec(Spec):
+    """An imported Keras layer with no block of its own; kept whole so nothing is dropped."""
+
+    class_name: str = param("Layer")
+    config: dict = param({})
+    input_shapes: list = param([], kind="any")
+    output_shape: list = param([1], kind="any")
+    trainable: int = param(0, 0)
+    non_trainable: int = param(0, 0)
+
+
+def conv_params(s: Conv2DSpec) -> dict:
+    return dict(filters=s.filters, kernel=s.kernel, strides=s.strides, padding=s.padding,
+                dilation=s.dilation, activation=s.activation, use_bias=s.use_bias,
+                kernel_initializer=s.kernel_initializer)
+
+
+def one(kind: str, params) -> callable:
+    """An expansion for a single-layer block: the layer takes the block's own name."""
+
+    def expand(e: Expander, x: list[Tensor], s: Spec) -> Tensor:
+        return e.layer(None, kind, x, **params(s))
+
+    return expand
+
+
+def expand_input(e: Expander, x: list[Tensor], s: InputSpec) -> Tensor:
+    return e.layer(None, "input", [], shape=(s.height, s.width, s.channels))
+
+
+def expand_classifier(e: Expander, x: list[Tensor], s: ClassifierSpec) -> Tensor:
+    return e.layer(None, "dense", x, units=s.classes, activation="softmax", use_bias=True,
+                   kernel_initializer="glorot_uniform")

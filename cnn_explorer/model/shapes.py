@@ -1,0 +1,197 @@
+"""Shape, parameter and FLOP rules of the primitive layers, as pure functions.
+
+Each rule takes the layer's parameters and its input shapes (without the batch axis) and
+returns a `LayerCost`. A shape it cannot accept raises `ShapeProblem` whose message quotes the
+shapes; inference turns that into a problem attached to the block. FLOPs count 2 x multiply-adds
+for convolutions and dense layers, and one operation per output element (per pooled element
+for pooling, two for batch norm) elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+Shape = tuple[int, ...]
+
+
+class ShapeProblem(Exception):
+    """A layer cannot take the shapes it was given; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    output_shape: Shape
+    trainable: int = 0
+    non_trainable: int = 0
+    flops: int = 0
+
+
+def fmt(shape: Shape) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: str, dilation: int = 1) -> int:
+    """Output length along one spatial axis, as Keras computes it."""
+    if padding == "same":
+        return math.ceil(size / stride)
+    effective = dilation * (kernel - 1) + 1
+    return (size - effective) // stride + 1 if size >= effective else 0
+
+
+def _image(kind: str, shapes: list[Shape]) -> Shape:
+    shape = shapes[0]
+    if len(shape) != 3:
+        raise ShapeProblem(f"{kind} needs an image (height, width, channels) input, got "
+                           f"{fmt(shape)}; it cannot follow a Flatten, Dense or global pool")
+    return shape
+
+
+def _spatial(kind: str, shape: Shape, kernel, strides, padding, dilation=(1, 1)) -> tuple:
+    out = tuple(conv_output_size(shape[i], kernel[i], strides[i], padding, dilation[i])
+                for i in range(2))
+    if min(out) < 1:
+        raise ShapeProblem(f"{kind}: spatial size shrinks below 1 (input {fmt(shape)}, "
+                           f"window {kernel[0]}x{kernel[1]}, stride {strides[0]}, {padding})")
+    return out
+
+
+def conv2d(p: dict, shapes: list[Shape]) -> LayerCost:
+    h, w, c = _image("Conv2D", shapes)
+    k, s, d = p["kernel"], p["strides"], p.get("dilation", (1, 1))
+    oh, ow = _spatial("Conv2D", (h, w, c), k, s, p["padding"], d)
+    f = p["filters"]
+    params = k[0] * k[1] * c * f + (f if p["use_bias"] else 0)
+    return LayerCost((oh, ow, f), params, 0, 2 * oh * ow * k[0] * k[1] * c * f)
+
+
+def depthwise_conv2d(p: dict, shapes: list[Shape]) -> LayerCost:
+    h, w, c = _image("DepthwiseConv2D", shapes)
+    k, s, d = p["kernel"], p["strides"], p.get("dilation", (1, 1))
+    oh, ow = _spatial("DepthwiseConv2D", (h, w, c), k, s, p["padding"], d)
+    out = c * p["depth_multiplier"]
+    params = k[0] * k[1] * out + (out if p["use_bias"] else 0)
+    return LayerCost((oh, ow, out), params, 0, 2 * oh * ow * k[0] * k[1] * out)
+
+
+def batch_norm(p: dict, shapes: list[Shape]) -> LayerCost:
+    shape = shapes[0]
+    c = shape[-1]
+    trainable = c * (int(p.get("center", True)) + int(p.get("scale", True)))
+    return LayerCost(shape, trainable, 2 * c, 2 * math.prod(shape))
+
+
+def elementwise(p: dict, shapes: list[Shape]) -> LayerCost:
+    return LayerCost(shapes[0], 0, 0, math.prod(shapes[0]))
+
+
+def identity(p: dict, shapes: list[Shape]) -> LayerCost:
+    return LayerCost(shapes[0])
+
+
+def pool(p: dict, shapes: list[Shape], kind: str = "Pooling") -> LayerCost:
+    shape = _image(kind, shapes)
+    k = p["pool_size"]
+    s = p["strides"] if p.get("strides") else k
+    oh, ow = _spatial(kind, shape, k, s, p["padding"])
+    return LayerCost((oh, ow, shape[2]), 0, 0, oh * ow * shape[2] * k[0] * k[1])
+
+
+def global_avg_pool(p: dict, shapes: list[Shape]) -> LayerCost:
+    h, w, c = _image("GlobalAveragePooling2D", shapes)
+    out = (1, 1, c) if p.get("keepdims") else (c,)
+    return LayerCost(out, 0, 0, h * w * c)
+
+
+def flatten(p: dict, shapes: list[Shape]) -> LayerCost:
+    return LayerCost((math.prod(shapes[0]),))
+
+
+def dense(p: dict, shapes: list[Shape]) -> LayerCost:
+    shape = shapes[0]
+    if len(shape) != 1:
+        raise ShapeProblem(f"Dense expects a flat vector but got {len(shape) + 1}-D tensor "
+                           f"{fmt(shape)}: add a Flatten or GlobalAveragePooling before it")
+    n = shape[0]
+    units = p["units"]
+    return LayerCost((units,), n * units + (units if p["use_bias"] else 0), 0, 2 * n * units)
+
+
+def add(p: dict, shapes: list[Shape], kind: str = "Add") -> LayerCost:
+    first = shapes[0]
+    for other in shapes[1:]:
+        if other != first:
+            raise ShapeProblem(f"{kind}: input shapes {fmt(first)} and {fmt(other)} differ; "
+                               "a skip connection needs a 1x1 projection when shapes change")
+    return LayerCost(first, 0, 0, math.prod(first) * (len(shapes) - 1))
+
+
+def multiply(p: dict, shapes: list[Shape]) -> LayerCost:
+    """Element-wise product; an axis of size 1 broadcasts (how SE re-weights channels)."""
+    out = list(shapes[0])
+    for other in shapes[1:]:
+        if len(other) != len(out) or any(a != b and 1 not in (a, b) for a, b in zip(out, other)):
+            raise ShapeProblem(f"Multiply: input shapes {fmt(tuple(out))} and {fmt(other)} "
+                               "differ (only axes of size 1 broadcast)")
+        out = [max(a, b) for a, b in zip(out, other)]
+    return LayerCost(tuple(out), 0, 0, math.prod(out) * (len(shapes) - 1))
+
+
+def concatenate(p: dict, shapes: list[Shape]) -> LayerCost:
+    first = shapes[0]
+    for other in shapes[1:]:
+        if len(other) != len(first) or other[:-1] != first[:-1]:
+            what = "spatial sizes" if len(first) == 3 and len(other) == 3 else "shapes"
+            raise ShapeProblem(f"Concatenate: {what} {fmt(first[:-1] if what != 'shapes' else first)}"
+                               f" and {fmt(other[:-1] if what != 'shapes' else other)} differ "
+                               f"(inputs {fmt(first)} and {fmt(other)})")
+    return LayerCost(first[:-1] + (sum(s[-1] for s in shapes),))
+
+
+def reshape(p: dict, shapes: list[Shape]) -> LayerCost:
+    target = tuple(p["target_shape"])
+    if math.prod(target) != math.prod(shapes[0]):
+        raise ShapeProblem(f"Reshape: cannot reshape {fmt(shapes[0])} into {fmt(target)}")
+    return LayerCost(target)
+
+
+def zero_padding2d(p: dict, shapes: list[Shape]) -> LayerCost:
+    h, w, c = _image("ZeroPadding2D", shapes)
+    (top, bottom), (left, right) = p["padding"]
+    return LayerCost((h + top + bottom, w + left + right, c))
+
+
+def input_layer(p: dict, shapes: list[Shape]) -> LayerCost:
+    return LayerCost(tuple(p["shape"]))
+
+
+def opaque(p: dict, shapes: list[Shape]) -> LayerCost:
+    """An imported layer with no block of its own: shapes and counts as Keras reported them."""
+    expected = [tuple(s) for s in p.get("input_shapes", [])]
+    if expected and [tuple(s) for s in shapes] != expected:
+        raise ShapeProblem(f"{p['class_name']} was imported for inputs "
+                           f"{', '.join(fmt(s) for s in expected)} but now gets "
+                           f"{', '.join(fmt(s) for s in shapes)}")
+    return LayerCost(tuple(p["output_shape"]), p.get("trainable", 0), p.get("non_trainable", 0))
+
+
+RULES: dict[str, Callable[[dict, list[Shape]], LayerCost]] = {
+    "input": input_layer,
+    "conv2d": conv2d,
+    "depthwise_conv2d": depthwise_conv2d,
+    "batch_norm": batch_norm,
+    "activation": elementwise,
+    "max_pool": lambda p, s: pool(p, s, "MaxPooling2D"),
+    "avg_pool": lambda p, s: pool(p, s, "AveragePooling2D"),
+    "global_avg_pool": global_avg_pool,
+    "flatten": flatten,
+    "dense": dense,
+    "dropout": identity,
+    "add": add,
+    "multiply": multiply,
+    "concatenate": concatenate,
+    "reshape": reshape,
+    "zero_padding2d": zero_padding2d,
+    "opaque": opaque,
+}
