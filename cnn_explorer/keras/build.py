@@ -1,0 +1,117 @@
+"""Design -> `keras.Model`: one Keras layer per expanded layer, with the same names and shapes.
+
+The design model has already expanded every block into primitive layers (with hierarchical
+names such as `stage2_block1_conv1`), so building is a walk over those layers in topological
+order. Keras is imported here, lazily, and nowhere in the model package.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cnn_explorer.model.expand import LayerInfo
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+# Activations an override must not touch: the output distribution and attention gates.
+_KEEP = ("linear", "softmax")
+
+
+class BuildError(Exception):
+    """The design cannot be built (it has problems); the message lists them."""
+
+
+def _activation(layer: LayerInfo, fn: str, override: str) -> str:
+    if override == "none" or fn in _KEEP or layer.name.endswith("se_expand"):
+        return fn
+    return override
+
+
+def make_layer(layer: LayerInfo, initializer: str = "none", activation: str = "none"):
+    """The Keras layer for one expanded layer (without calling it)."""
+    from keras import layers as kl
+
+    p, name = layer.params, layer.name
+    init = (lambda default: default if initializer == "none" else initializer)
+    act = (lambda: _activation(layer, p["activation"], activation))
+    kind = layer.kind
+    if kind == "conv2d":
+        return kl.Conv2D(p["filters"], p["kernel"], strides=p["strides"], padding=p["padding"],
+                         dilation_rate=p["dilation"], activation=act(), use_bias=p["use_bias"],
+                         kernel_initializer=init(p["kernel_initializer"]), name=name)
+    if kind == "depthwise_conv2d":
+        return kl.DepthwiseConv2D(p["kernel"], strides=p["strides"], padding=p["padding"],
+                                  depth_multiplier=p["depth_multiplier"],
+                                  dilation_rate=p["dilation"], activation=act(),
+                                  use_bias=p["use_bias"],
+                                  depthwise_initializer=init("glorot_uniform"), name=name)
+    if kind == "dense":
+        return kl.Dense(p["units"], activation=act(), use_bias=p["use_bias"],
+                        kernel_initializer=init(p["kernel_initializer"]), name=name)
+    if kind == "batch_norm":
+        return kl.BatchNormalization(momentum=p["momentum"], epsilon=p["epsilon"],
+                                     center=p["center"], scale=p["scale"], name=name)
+    if kind == "activation":
+        return kl.Activation(act(), name=name)
+    if kind in ("max_pool", "avg_pool"):
+        cls = kl.MaxPooling2D if kind == "max_pool" else kl.AveragePooling2D
+        return cls(p["pool_size"], strides=p["strides"], padding=p["padding"], name=name)
+    simple = {
+        "global_avg_pool": lambda: kl.GlobalAveragePooling2D(keepdims=p["keepdims"], name=name),
+        "flatten": lambda: kl.Flatten(name=name),
+        "dropout": lambda: kl.Dropout(p["rate"], name=name),
+        "add": lambda: kl.Add(name=name),
+        "multiply": lambda: kl.Multiply(name=name),
+        "concatenate": lambda: kl.Concatenate(axis=-1, name=name),
+        "reshape": lambda: kl.Reshape(tuple(p["target_shape"]), name=name),
+        "zero_padding2d": lambda: kl.ZeroPadding2D(tuple(map(tuple, p["padding"])), name=name),
+        "opaque": lambda: _opaque(layer),
+    }
+    if kind not in simple:
+        raise BuildError(f"no Keras layer for kind {kind!r} (layer {name})")
+    return simple[kind]()
+
+
+def _opaque(layer: LayerInfo):
+    """An imported layer rebuilt from its Keras class and config (built-in classes only)."""
+    import keras
+
+    config = dict(layer.params["config"])
+    config["name"] = layer.name
+    try:
+        return keras.layers.deserialize(
+            {"module": "keras.layers", "class_name": layer.params["class_name"],
+             "config": config, "registered_name": None}, safe_mode=True)
+    except Exception as exc:  # noqa: BLE001 - any failure is reported with the layer's name
+        raise BuildError(f"cannot rebuild imported layer {layer.name} "
+                         f"({layer.params['class_name']}): {exc}") from None
+
+
+def build_model(graph, *, initializer_override: str = "none",
+                activation_override: str = "none", name: str = "cnn_explorer") -> "keras.Model":
+    """Build the Keras functional model of a design that has no problems."""
+    import keras
+
+    report = graph.report()
+    if report.problems:
+        listed = "; ".join(
+            (graph.block(p.block_id).name + ": " if p.block_id else "") + p.message
+            for p in report.problems[:5])
+        raise BuildError(f"the design has {len(report.problems)} problem(s): {listed}")
+    tensors = {}
+    inputs = []
+    for layer in report.layers:
+        if layer.kind == "input":
+            t = keras.Input(shape=tuple(layer.params["shape"]), name=layer.name)
+            inputs.append(t)
+        else:
+            args = [tensors[n] for n in layer.inputs]
+            keras_layer = make_layer(layer, initializer_override, activation_override)
+            t = keras_layer(args if len(args) > 1 else args[0])
+        tensors[layer.name] = t
+    outputs = [tensors[report.blocks[bid].layers[-1].name] for bid in report.output_ids]
+    if not outputs:
+        raise BuildError("the design has no output block")
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0],
+                       outputs if len(outputs) > 1 else outputs[0], name=name)
