@@ -35,32 +35,35 @@ def main() -> None:
     from cnn_explorer.keras.build import build_model
     from cnn_explorer.model.presets import build_preset
 
-    print(f"{'preset':<16} {'edit+infer':>11} {'cold infer':>11} {'keras build':>12} "
+    print(f"{'preset':<28} {'edit+infer':>11} {'cold infer':>11} {'keras build':>12} "
           f"{'ratio':>8}")
-    for name, block, field, values in (("resnet50", "conv4_block3", "filters", (256, 128)),
-                                       ("densenet-bc-100", "dense2", "growth_rate", (12, 16))):
-        graph = build_preset(name).graph
+    cases = (("resnet50", {}, "conv4_block3", "filters", (256, 128)),
+             ("densenet-bc-100", {}, "dense2", "growth_rate", (12, 16)),
+             ("plain-deep", {"depth": 200}, "stage2_conv5", "filters", (32, 40)))
+    for name, knobs, block, field, values in cases:
+        graph = build_preset(name, **knobs).graph
+        name = f"{name}({len(graph)} blocks)"
         bid = graph.find(block).id
         state = {"i": 0}
 
-        def edit() -> None:
+        def edit(graph=graph, bid=bid, field=field, values=values, state=state) -> None:
             state["i"] += 1
             graph.set_param(bid, field, values[state["i"] % 2])
             graph.report()
 
-        def cold() -> None:
-            graph._inference_cache.clear()  # noqa: SLF001 - measure without the cache
-            graph._report = None  # noqa: SLF001
+        def cold(graph=graph) -> None:
+            graph._inference_cache.clear()  # measure without the cache
+            graph._report = None
             graph.report()
 
-        def keras_build() -> None:
+        def keras_build(graph=graph) -> None:
             keras.backend.clear_session()
             build_model(graph).count_params()
 
         edit_ms = median_ms(edit, args.repeats)
         cold_ms = median_ms(cold, max(10, args.repeats // 10))
         keras_ms = median_ms(keras_build, args.keras_repeats)
-        print(f"{name:<16} {edit_ms:>9.2f}ms {cold_ms:>9.2f}ms {keras_ms:>10.1f}ms "
+        print(f"{name:<28} {edit_ms:>9.2f}ms {cold_ms:>9.2f}ms {keras_ms:>10.1f}ms "
               f"{keras_ms / edit_ms:>7.0f}x")
 
 

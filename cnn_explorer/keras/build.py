@@ -28,49 +28,72 @@ def _activation(layer: LayerInfo, fn: str, override: str) -> str:
     return override
 
 
+def layer_args(layer: LayerInfo, initializer: str = "none",
+               activation: str = "none") -> tuple[str, dict]:
+    """The Keras layer class name and keyword arguments for one expanded layer.
+
+    Shared by the builder and the Python exporter, so the exported script makes exactly the
+    layers the app builds. Opaque layers are not covered (they are deserialized whole).
+    """
+    p, name = layer.params, layer.name
+
+    def init(default: str) -> str:
+        return default if initializer == "none" else initializer
+
+    def act() -> str:
+        return _activation(layer, p["activation"], activation)
+
+    kind = layer.kind
+    if kind == "conv2d":
+        return "Conv2D", dict(filters=p["filters"], kernel_size=p["kernel"],
+                              strides=p["strides"], padding=p["padding"],
+                              dilation_rate=p["dilation"], activation=act(),
+                              use_bias=p["use_bias"],
+                              kernel_initializer=init(p["kernel_initializer"]), name=name)
+    if kind == "depthwise_conv2d":
+        return "DepthwiseConv2D", dict(kernel_size=p["kernel"], strides=p["strides"],
+                                       padding=p["padding"],
+                                       depth_multiplier=p["depth_multiplier"],
+                                       dilation_rate=p["dilation"], activation=act(),
+                                       use_bias=p["use_bias"],
+                                       depthwise_initializer=init("glorot_uniform"), name=name)
+    if kind == "dense":
+        return "Dense", dict(units=p["units"], activation=act(), use_bias=p["use_bias"],
+                             kernel_initializer=init(p["kernel_initializer"]), name=name)
+    if kind == "batch_norm":
+        return "BatchNormalization", dict(momentum=p["momentum"], epsilon=p["epsilon"],
+                                          center=p["center"], scale=p["scale"], name=name)
+    if kind == "activation":
+        return "Activation", dict(activation=act(), name=name)
+    if kind in ("max_pool", "avg_pool"):
+        cls = "MaxPooling2D" if kind == "max_pool" else "AveragePooling2D"
+        return cls, dict(pool_size=p["pool_size"], strides=p["strides"], padding=p["padding"],
+                         name=name)
+    simple = {
+        "global_avg_pool": ("GlobalAveragePooling2D", {"keepdims": p.get("keepdims")}),
+        "flatten": ("Flatten", {}),
+        "dropout": ("Dropout", {"rate": p.get("rate")}),
+        "add": ("Add", {}),
+        "multiply": ("Multiply", {}),
+        "concatenate": ("Concatenate", {"axis": -1}),
+        "reshape": ("Reshape", {"target_shape": tuple(p.get("target_shape") or ())}),
+        "zero_padding2d": ("ZeroPadding2D",
+                           {"padding": tuple(map(tuple, p.get("padding") or ()))}),
+    }
+    if kind not in simple:
+        raise BuildError(f"no Keras layer for kind {kind!r} (layer {name})")
+    cls, kwargs = simple[kind]
+    return cls, {**kwargs, "name": name}
+
+
 def make_layer(layer: LayerInfo, initializer: str = "none", activation: str = "none"):
     """The Keras layer for one expanded layer (without calling it)."""
     from keras import layers as kl
 
-    p, name = layer.params, layer.name
-    init = (lambda default: default if initializer == "none" else initializer)
-    act = (lambda: _activation(layer, p["activation"], activation))
-    kind = layer.kind
-    if kind == "conv2d":
-        return kl.Conv2D(p["filters"], p["kernel"], strides=p["strides"], padding=p["padding"],
-                         dilation_rate=p["dilation"], activation=act(), use_bias=p["use_bias"],
-                         kernel_initializer=init(p["kernel_initializer"]), name=name)
-    if kind == "depthwise_conv2d":
-        return kl.DepthwiseConv2D(p["kernel"], strides=p["strides"], padding=p["padding"],
-                                  depth_multiplier=p["depth_multiplier"],
-                                  dilation_rate=p["dilation"], activation=act(),
-                                  use_bias=p["use_bias"],
-                                  depthwise_initializer=init("glorot_uniform"), name=name)
-    if kind == "dense":
-        return kl.Dense(p["units"], activation=act(), use_bias=p["use_bias"],
-                        kernel_initializer=init(p["kernel_initializer"]), name=name)
-    if kind == "batch_norm":
-        return kl.BatchNormalization(momentum=p["momentum"], epsilon=p["epsilon"],
-                                     center=p["center"], scale=p["scale"], name=name)
-    if kind == "activation":
-        return kl.Activation(act(), name=name)
-    if kind in ("max_pool", "avg_pool"):
-        cls = kl.MaxPooling2D if kind == "max_pool" else kl.AveragePooling2D
-        return cls(p["pool_size"], strides=p["strides"], padding=p["padding"], name=name)
-    simple = {
-        "global_avg_pool": lambda: kl.GlobalAveragePooling2D(keepdims=p["keepdims"], name=name),
-        "flatten": lambda: kl.Flatten(name=name),
-        "dropout": lambda: kl.Dropout(p["rate"], name=name),
-        "add": lambda: kl.Add(name=name),
-        "multiply": lambda: kl.Multiply(name=name),
-        "concatenate": lambda: kl.Concatenate(axis=-1, name=name),
-        "reshape": lambda: kl.Reshape(tuple(p["target_shape"]), name=name),
-        "zero_padding2d": lambda: kl.ZeroPadding2D(tuple(map(tuple, p["padding"])), name=name),
-        "opaque": lambda: _opaque(layer),
-    }
-    if kind not in simple:
-        raise BuildError(f"no Keras layer for kind {kind!r} (layer {name})")
-    return simple[kind]()
+    if layer.kind == "opaque":
+        return _opaque(layer)
+    cls, kwargs = layer_args(layer, initializer, activation)
+    return getattr(kl, cls)(**kwargs)
 
 
 def _opaque(layer: LayerInfo):

@@ -1,7 +1,15 @@
 """The design model: pure Python (no Qt, no TensorFlow), fast, testable without a screen."""
 
-from .errors import (CycleError, DesignError, DesignFileError, ParameterError, PortError,
-                     PortTakenError, UnknownBlockError, UnknownKindError)
+from .errors import (
+                     CycleError,
+                     DesignError,
+                     DesignFileError,
+                     ParameterError,
+                     PortError,
+                     PortTakenError,
+                     UnknownBlockError,
+                     UnknownKindError,
+)
 from .graph import Block, Connection, Graph, GraphEvent
 from .inference import BlockInfo, Problem, Report, infer
 from .kinds import KINDS, BlockKind, kind

@@ -51,7 +51,8 @@ class Expander:
             return self.prefix
         return f"{self.prefix}_{local}" if self.prefix else local
 
-    def layer(self, local: str | None, kind: str, inputs: Tensor | list[Tensor], **params) -> Tensor:
+    def layer(self, local: str | None, kind: str, inputs: Tensor | list[Tensor],
+              **params) -> Tensor:
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         cost = RULES[kind](params, [t.shape for t in inputs])  # may raise ShapeProblem
         name = self.name(local)

@@ -9,13 +9,21 @@ Inference is cached and recomputed lazily after a change (`report()`).
 from __future__ import annotations
 
 import copy
+import json
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Callable, Iterator
 
-from .errors import (CycleError, DesignError, ParameterError, PortError, PortTakenError,
-                     UnknownBlockError)
+from .errors import (
+    CycleError,
+    DesignError,
+    ParameterError,
+    PortError,
+    PortTakenError,
+    UnknownBlockError,
+)
 from .kinds import kind as lookup_kind
 from .spec import Spec
 
@@ -30,7 +38,16 @@ class Block:
     params: dict = field(default_factory=dict)
 
     def spec(self) -> Spec:
+        return self._spec
+
+    @cached_property
+    def _spec(self) -> Spec:  # blocks are immutable, so validate once
         return spec_for(self.kind, self.params, self.name)
+
+    @cached_property
+    def params_key(self) -> str:
+        """A hashable fingerprint of the parameters (for the inference cache)."""
+        return json.dumps(self.params, sort_keys=True, default=str)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ whose inputs or parameters changed.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 
@@ -95,12 +94,17 @@ def infer(graph, cache: dict | None = None) -> Report:
     infos: dict[str, BlockInfo] = {}
     outputs: dict[str, Tensor | None] = {}
     problems: list[Problem] = []
+    incoming: dict[str, dict[int, str]] = {bid: {} for bid in order}
+    has_outgoing = set()
+    for c in graph.connections():
+        incoming[c.dst][c.port] = c.src
+        has_outgoing.add(c.src)
     for bid in order:
-        info = _infer_block(graph, bid, outputs, cache)
+        info = _infer_block(graph.block(bid), incoming[bid], outputs, cache)
         infos[bid] = info
         problems.extend(Problem(bid, m) for m in info.problems)
     inputs = [bid for bid in order if graph.block(bid).kind == "input"]
-    sinks = [bid for bid in order if not graph.outgoing(bid) and graph.block(bid).kind != "input"]
+    sinks = [bid for bid in order if bid not in has_outgoing and graph.block(bid).kind != "input"]
     if not inputs:
         problems.append(Problem(None, "the design has no Input block"))
     if len(sinks) > 1:
@@ -115,11 +119,10 @@ def infer(graph, cache: dict | None = None) -> Report:
     return Report(infos, order, problems, inputs, sinks)
 
 
-def _infer_block(graph, bid: str, outputs: dict, cache: dict) -> BlockInfo:
-    block = graph.block(bid)
+def _infer_block(block, incoming: dict[int, str], outputs: dict, cache: dict) -> BlockInfo:
+    bid = block.id
     bk = lookup_kind(block.kind)
     spec = block.spec()
-    incoming = graph.incoming(bid)
     ports = bk.input_ports(spec)
     info = BlockInfo(bid)
     missing = [p for p in range(ports) if p not in incoming]
@@ -132,8 +135,7 @@ def _infer_block(graph, bid: str, outputs: dict, cache: dict) -> BlockInfo:
     if any(t is None for t in tensors):  # an upstream block has a problem: say nothing more
         outputs[bid] = None
         return info
-    key = (block.kind, block.name, json.dumps(block.params, sort_keys=True, default=str),
-           tuple(tensors))
+    key = (block.kind, block.name, block.params_key, tuple(tensors))
     hit = cache.get(key)
     if hit is None:
         hit = _expand(bk, block, spec, tensors)

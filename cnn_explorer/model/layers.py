@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import ParameterError
 from .expand import Expander, Tensor
 from .spec import ACTIVATIONS, INITIALIZERS, PADDINGS, Spec, param, size_param
 
@@ -29,9 +30,9 @@ class Conv2DSpec(Spec):
     def __post_init__(self) -> None:
         super().__post_init__()
         if max(self.strides) > 1 and max(self.dilation) > 1:
-            from .errors import ParameterError
             raise ParameterError(type(self).__name__, "dilation",
-                                 "1 when strides > 1 (Keras allows only one of them)", self.dilation)
+                                 "1 when strides > 1 (Keras allows only one of them)",
+                                 self.dilation)
 
 
 @dataclass(frozen=True)

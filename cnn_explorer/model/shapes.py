@@ -142,10 +142,12 @@ def concatenate(p: dict, shapes: list[Shape]) -> LayerCost:
     first = shapes[0]
     for other in shapes[1:]:
         if len(other) != len(first) or other[:-1] != first[:-1]:
-            what = "spatial sizes" if len(first) == 3 and len(other) == 3 else "shapes"
-            raise ShapeProblem(f"Concatenate: {what} {fmt(first[:-1] if what != 'shapes' else first)}"
-                               f" and {fmt(other[:-1] if what != 'shapes' else other)} differ "
-                               f"(inputs {fmt(first)} and {fmt(other)})")
+            if len(first) == len(other) == 3:
+                raise ShapeProblem(f"Concatenate: spatial sizes {fmt(first[:2])} and "
+                                   f"{fmt(other[:2])} differ (inputs {fmt(first)} and "
+                                   f"{fmt(other)}); only channels may differ")
+            raise ShapeProblem(f"Concatenate: shapes {fmt(first)} and {fmt(other)} differ "
+                               "in more than the last axis")
     return LayerCost(first[:-1] + (sum(s[-1] for s in shapes),))
 
 

@@ -4,8 +4,13 @@ import os
 import pytest
 
 from cnn_explorer.model import DesignFileError
-from cnn_explorer.model.files import (SCHEMA_VERSION, Design, design_to_dict, load_design,
-                                      save_design)
+from cnn_explorer.model.files import (
+    SCHEMA_VERSION,
+    Design,
+    design_to_dict,
+    load_design,
+    save_design,
+)
 from cnn_explorer.model.presets import build_preset
 from cnn_explorer.model.settings import RunSettings
 

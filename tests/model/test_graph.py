@@ -1,7 +1,13 @@
 import pytest
 
-from cnn_explorer.model import (CycleError, DesignError, Graph, PortError, PortTakenError,
-                                UnknownBlockError)
+from cnn_explorer.model import (
+    CycleError,
+    DesignError,
+    Graph,
+    PortError,
+    PortTakenError,
+    UnknownBlockError,
+)
 
 
 def chain(*kinds):
