@@ -1,0 +1,137 @@
+"""`cnn-explorer train`: train a design without a window, with a progress bar and per-epoch lines.
+
+TensorFlow is imported inside `run`, so registering the sub-command costs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+from .records import EpochRecord, FanOut, RunInfo, RunListener, StepRecord
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train a design headless; writes a run log and "
+                              "the best checkpoint",
+                              description=__doc__.splitlines()[0])
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("design", nargs="?", help="a design .json file")
+    src.add_argument("--preset", help="a preset name, e.g. plain-cnn, resnet20, plain-deep")
+    p.add_argument("--depth", type=int, help="depth for plain-deep / residual-deep / resnet")
+    p.add_argument("--classes", type=int, help="classes of the preset's classifier")
+    p.add_argument("--dataset", help="cifar10, cifar100, sample or a path (.npz / archive)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--subset", type=int, help="train on this many images (0 = all)")
+    p.add_argument("--validation-split", type=float)
+    p.add_argument("--optimizer", choices=("adam", "sgd"))
+    p.add_argument("--lr", type=float, dest="learning_rate")
+    p.add_argument("--momentum", type=float)
+    p.add_argument("--schedule", choices=("constant", "cosine", "step"))
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--init", dest="initializer_override", help="weight-initialiser override")
+    p.add_argument("--activation", dest="activation_override", help="activation override")
+    p.add_argument("--grad-norm-every", type=int)
+    p.add_argument("--log", type=Path, default=None, help="run log (.jsonl); default runs/<time>")
+    p.add_argument("--checkpoint", type=Path, default=None,
+                   help="best model (.keras); default beside the log")
+    p.set_defaults(func=run)
+
+
+SETTING_FLAGS = ("dataset", "epochs", "batch_size", "subset", "validation_split", "optimizer",
+                 "learning_rate", "momentum", "schedule", "augment", "seed",
+                 "initializer_override", "activation_override", "grad_norm_every")
+
+
+def load_run_design(args):
+    """The design from a file or a preset, with command-line flags overriding its settings."""
+    from cnn_explorer.model.files import load_design
+    from cnn_explorer.model.presets import build_preset
+
+    if args.preset:
+        params = {k: getattr(args, k) for k in ("depth", "classes") if getattr(args, k)}
+        design = build_preset(args.preset, **params)
+    else:
+        design = load_design(args.design)
+    changes = {k: getattr(args, k) for k in SETTING_FLAGS if getattr(args, k) is not None}
+    return design, dataclasses.replace(design.settings, **changes)
+
+
+def run(args) -> int:
+    """Exit code 0 on success, 1 when training failed, 2 when the inputs were unusable."""
+    from cnn_explorer.model.errors import DesignError
+
+    from .data import DataUnavailableError
+    from .records import TrainingError
+    from .runlog import RunLogWriter
+
+    try:
+        design, settings = load_run_design(args)
+    except (DesignError, OSError, ValueError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    log = args.log or Path("runs") / time.strftime("%Y%m%d-%H%M%S") / "run.jsonl"
+    checkpoint = args.checkpoint or Path(log).with_suffix(".keras")
+    writer = RunLogWriter(Path(log))
+    listener = FanOut(writer, ProgressPrinter())
+    from .run import train_design  # imports TensorFlow
+
+    try:
+        result = train_design(design, settings, listener=listener, checkpoint=checkpoint)
+    except (TrainingError, DataUnavailableError) as exc:
+        listener.on_end("error", str(exc))
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, DataUnavailableError) else 1
+    except KeyboardInterrupt:
+        listener.on_end("stopped", "interrupted")
+        return 130
+    listener.on_end(result.status, "")
+    best = "n/a" if result.best_val_accuracy is None else f"{result.best_val_accuracy:.4f}"
+    print(f"\n{result.status}: {result.epochs_done} epochs, best val accuracy {best}\n"
+          f"log: {log}\ncheckpoint: {result.checkpoint}")
+    return 0
+
+
+class ProgressPrinter(RunListener):
+    """A one-line progress bar (redrawn in place) and one line per epoch, on stdout."""
+
+    def __init__(self, stream=None, width: int = 24) -> None:
+        self.stream = stream or sys.stdout
+        self.width = width
+        self.info: RunInfo | None = None
+
+    def on_status(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def on_start(self, info: RunInfo) -> None:
+        self.info = info
+        print(f"training {info.design_name or 'design'} on {info.dataset}: "
+              f"{info.train_images} train / {info.val_images} validation images, "
+              f"{len(info.layers)} trainable layers, {info.epochs} epochs x "
+              f"{info.steps_per_epoch} steps", file=self.stream, flush=True)
+
+    def on_steps(self, steps: list[StepRecord]) -> None:
+        if not steps or self.info is None:
+            return
+        s, info = steps[-1], self.info
+        total = info.epochs * info.steps_per_epoch
+        in_epoch = s.step - (s.epoch - 1) * info.steps_per_epoch
+        rate = s.step * info.batch_size / max(s.seconds, 1e-9)
+        eta = (total - s.step) * s.seconds / max(s.step, 1)
+        filled = int(self.width * in_epoch / info.steps_per_epoch)
+        bar = "#" * filled + "." * (self.width - filled)
+        self.stream.write(f"\repoch {s.epoch}/{info.epochs} [{bar}] {in_epoch}/"
+                          f"{info.steps_per_epoch} loss {s.loss:.4f} acc {s.accuracy:.3f} "
+                          f"{rate:,.0f} img/s ETA {eta:,.0f}s ")
+        self.stream.flush()
+
+    def on_epoch(self, e: EpochRecord) -> None:
+        val = ("" if e.val_accuracy is None else
+               f" val_loss {e.val_loss:.4f} val_acc {e.val_accuracy:.4f}")
+        print(f"\nepoch {e.epoch}: loss {e.loss:.4f} acc {e.accuracy:.4f}{val} "
+              f"({e.seconds:.1f}s)", file=self.stream, flush=True)

@@ -1,0 +1,126 @@
+"""The instrumented train step: loss, accuracy and every trainable layer's gradient norm.
+
+The gradients are computed once, as in `model.fit`; the per-layer L2 norms (kernel and bias
+together) and weight norms come from those same tensors inside the compiled step and leave it
+as two small vectors, so instrumentation costs a few reductions, not a second backward pass.
+The wrapper reuses Keras' own `fit` loop (and its XLA compilation), so speed matches `fit`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import keras
+import tensorflow as tf
+
+
+@dataclass(frozen=True)
+class LayerSlot:
+    """One trainable layer, in depth order, and the block of the design it came from."""
+
+    name: str
+    kind: str  # Keras class name: Conv2D, Dense, BatchNormalization...
+    depth: int  # 0 = nearest the input
+    block: str = ""  # block id on the canvas ("" when unknown)
+
+    @property
+    def has_kernel(self) -> bool:
+        """Conv and dense layers; the depth profile is read on these (BN scales are not depth)."""
+        return self.kind not in ("BatchNormalization", "LayerNormalization", "GroupNormalization")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def trainable_layers(model: keras.Model) -> list[tuple[keras.layers.Layer, list[int]]]:
+    """Layers owning trainable weights, in the model's topological (depth) order.
+
+    Each comes with the indices of its variables in `model.trainable_variables`, so norms can
+    be gathered from the flat gradient list the tape returns.
+    """
+    index = {id(v): i for i, v in enumerate(model.trainable_variables)}
+    found = []
+    for layer in _leaf_layers(model):
+        ids = [index[id(v)] for v in layer.trainable_weights if id(v) in index]
+        if ids:
+            found.append((layer, ids))
+    return found
+
+
+def _leaf_layers(model: keras.Model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):  # nested functional models: look inside
+            yield from _leaf_layers(layer)
+        else:
+            yield layer
+
+
+class InstrumentedModel(keras.Model):
+    """Wraps a design's model; `fit` on it also returns per-layer gradient and weight norms.
+
+    Checkpoints save `inner`, the design's own model, so a `.keras` file loads without this
+    class.
+    """
+
+    def __init__(self, inner: keras.Model, blocks: dict[str, str] | None = None) -> None:
+        super().__init__(name=f"instrumented_{inner.name}")
+        self.inner = inner
+        blocks = blocks or {}
+        picked = trainable_layers(inner)
+        self.slots = [LayerSlot(layer.name, type(layer).__name__, depth, blocks.get(layer.name, ""))
+                      for depth, (layer, _) in enumerate(picked)]
+        self._groups = [ids for _, ids in picked]
+
+    def call(self, inputs, training=False):
+        return self.inner(inputs, training=training)
+
+    def train_step(self, data):
+        x, y = data
+        variables = self.inner.trainable_variables
+        with tf.GradientTape() as tape:
+            probs = self.inner(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=probs, training=True)
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        self.compute_metrics(x, y, probs)  # the running means fit keeps, as in stock train_step
+        hits = tf.equal(tf.argmax(probs, axis=-1, output_type=tf.int32), tf.cast(y, tf.int32))
+        return {
+            "loss": loss,
+            "accuracy": tf.reduce_mean(tf.cast(hits, tf.float32)),
+            "grad_norms": self._group_norms(grads),
+            "weight_norms": self._group_norms(variables),
+            "learning_rate": tf.cast(self.optimizer.learning_rate, tf.float32),
+        }
+
+    def _group_norms(self, tensors) -> tf.Tensor:
+        return tf.stack([tf.linalg.global_norm([tensors[i] for i in ids])
+                         for ids in self._groups])
+
+
+def make_optimizer(settings, total_steps: int) -> keras.optimizers.Optimizer:
+    """Adam or SGD with momentum, with a constant, cosine or step learning-rate schedule."""
+    lr = settings.learning_rate
+    if settings.schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(1, total_steps))
+    elif settings.schedule == "step":  # x0.1 at half and at three quarters of the run
+        bounds = [max(1, total_steps // 2), max(2, total_steps * 3 // 4)]
+        lr = keras.optimizers.schedules.PiecewiseConstantDecay(
+            bounds, [settings.learning_rate, settings.learning_rate / 10,
+                     settings.learning_rate / 100])
+    if settings.optimizer == "sgd":
+        return keras.optimizers.SGD(lr, momentum=settings.momentum)
+    return keras.optimizers.Adam(lr)
+
+
+def compile_instrumented(inner: keras.Model, settings, total_steps: int,
+                         blocks: dict[str, str] | None = None) -> InstrumentedModel:
+    """The wrapper, compiled like a plain classifier so evaluation (validation) is stock Keras."""
+    model = InstrumentedModel(inner, blocks)
+    model.compile(optimizer=make_optimizer(settings, total_steps),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def current_learning_rate(model: keras.Model) -> float:
+    lr = model.optimizer.learning_rate
+    return float(keras.ops.convert_to_numpy(lr))

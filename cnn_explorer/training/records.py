@@ -1,0 +1,136 @@
+"""What a run reports, as plain data: run info, step and epoch records, the listener interface.
+
+These are the only things that cross from a training run to its watchers (the run log, the
+terminal progress bar, the Qt worker), so the run knows nothing of files or widgets.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Sent once before the first step: what the plots need to lay themselves out."""
+
+    layers: list[dict]  # LayerSlot.to_dict() in depth order
+    epochs: int
+    steps_per_epoch: int
+    batch_size: int
+    class_names: list[str]
+    settings: dict
+    design_name: str = ""
+    dataset: str = ""
+    dataset_note: str = ""
+    train_images: int = 0
+    val_images: int = 0
+    checkpoint: str = ""
+    label: str = ""  # e.g. "plain-20" in the degradation experiment
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One optimisation step. Norms are empty on steps that do not record them (every k)."""
+
+    step: int  # global, 1-based
+    epoch: int  # 1-based
+    loss: float
+    accuracy: float
+    seconds: float  # since the run started (for images per second and ETA)
+    grad_norms: list[float] = field(default_factory=list)
+    weight_norms: list[float] = field(default_factory=list)
+    learning_rate: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    loss: float
+    accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float
+    learning_rate: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: str  # "finished" or "stopped"
+    epochs_done: int
+    steps_done: int
+    best_val_accuracy: float | None
+    checkpoint: str = ""
+    confusion: list[list[int]] | None = None
+
+
+class RunListener:
+    """Receives a run's progress. Steps arrive in batches (a few per second), never one by one."""
+
+    def on_status(self, text: str) -> None: ...
+    def on_start(self, info: RunInfo) -> None: ...
+    def on_steps(self, steps: list[StepRecord]) -> None: ...
+    def on_epoch(self, epoch: EpochRecord) -> None: ...
+    def on_confusion(self, matrix: list[list[int]]) -> None: ...
+    def on_end(self, status: str, message: str) -> None: ...
+
+
+class FanOut(RunListener):
+    """Passes every report to several listeners (e.g. the run log and the GUI)."""
+
+    def __init__(self, *listeners: RunListener) -> None:
+        self.listeners = [x for x in listeners if x is not None]
+
+    def __getattribute__(self, name: str):
+        if name.startswith("on_"):
+            listeners = object.__getattribute__(self, "listeners")
+            return lambda *a: [getattr(x, name)(*a) for x in listeners] and None
+        return object.__getattribute__(self, name)
+
+
+class RunControl:
+    """Stop, Pause and Resume, set from any thread and read by the run after every batch."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # a paused run must wake up to stop
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self) -> None:
+        while not self._running.wait(0.1):
+            pass
+
+
+class TrainingError(RuntimeError):
+    """A run ended early for a reason the user can act on; the message says what happened."""
+
+
+class TrainingDiverged(TrainingError):
+    """The loss became NaN or infinite."""

@@ -1,0 +1,273 @@
+"""One training run: data -> model -> instrumented `fit` -> checkpoint, log and confusion matrix.
+
+Runs on whatever thread calls it (the GUI's worker, or the main thread headless). It reports
+only through a RunListener and obeys a RunControl, checked after every batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .data import DataArrays, load_dataset
+from .pipeline import Split, eval_dataset, split_data, train_dataset
+from .records import (EpochRecord, RunControl, RunInfo, RunListener, RunResult, StepRecord,
+                      TrainingDiverged, TrainingError)
+
+FLUSH_EVERY_S = 0.2  # at most ~5 batches of progress a second reach the listener
+
+
+def layer_blocks(design) -> dict[str, str]:
+    """Keras layer name -> block id, from the design's inference report (empty if unavailable)."""
+    try:
+        from cnn_explorer.model.inference import infer
+
+        return dict(infer(design.graph).block_of_layer())
+    except Exception:  # a report that cannot map names only loses the canvas colouring
+        return {}
+
+
+def block_norms(layers: list[dict], grad_norms) -> dict[str, float]:
+    """A block's gradient norm: the L2 norm of all its layers' gradients concatenated.
+
+    That is sqrt(sum of its layers' squared norms): the exact norm of the block's gradient,
+    so a block with many layers is compared fairly with a single conv.
+    """
+    squares: dict[str, float] = {}
+    for layer, norm in zip(layers, grad_norms):
+        if layer.get("block"):
+            squares[layer["block"]] = squares.get(layer["block"], 0.0) + float(norm) ** 2
+    return {block: math.sqrt(s) for block, s in squares.items()}
+
+
+def build_design_model(design, settings):
+    """The design's Keras model; any failure becomes a TrainingError naming the design."""
+    from cnn_explorer.keras.build import build_model
+
+    try:
+        return build_model(design.graph, initializer_override=settings.initializer_override,
+                           activation_override=settings.activation_override)
+    except Exception as exc:
+        raise TrainingError(f"The design does not build: {exc}") from exc
+
+
+def train_design(design, settings, *, control: RunControl | None = None,
+                 listener: RunListener | None = None, data: DataArrays | None = None,
+                 checkpoint: Path | None = None, fallback_to_sample: bool = False,
+                 label: str = "") -> RunResult:
+    """Train a design (frozen snapshot) with `settings`; save the design JSON beside the checkpoint."""
+    import keras
+
+    control, listener = control or RunControl(), listener or RunListener()
+    if data is None:
+        listener.on_status(f"Loading dataset {settings.dataset}...")
+        data = load_dataset(settings.dataset, status=listener.on_status,
+                            fallback_to_sample=fallback_to_sample)
+    if data.note:
+        listener.on_status(data.note)
+    listener.on_status("Building the model...")
+    keras.utils.set_random_seed(settings.seed)
+    model = build_design_model(design, settings)
+    if checkpoint is not None:
+        save_design_beside(design, settings, Path(checkpoint))
+    split = split_data(data, subset=settings.subset, validation_split=settings.validation_split,
+                       seed=settings.seed)
+    name = getattr(design, "title", "") or getattr(design, "name", "")
+    return train_model(model, split, settings, control=control, listener=listener,
+                       blocks=layer_blocks(design), checkpoint=checkpoint,
+                       meta={"design_name": str(name or ""), "dataset": data.name,
+                             "dataset_note": data.note, "label": label})
+
+
+def save_design_beside(design, settings, checkpoint: Path) -> Path:
+    """`run.keras` -> `run.design.json`, with the run's settings, so a result can be rebuilt."""
+    from cnn_explorer.model.files import save_design
+
+    path = checkpoint.with_suffix(".design.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if dataclasses.is_dataclass(design) and hasattr(design, "settings"):
+        design = dataclasses.replace(design, settings=settings)
+    save_design(design, path)
+    return path
+
+
+def train_model(model, split: Split, settings, *, control: RunControl | None = None,
+                listener: RunListener | None = None, blocks: dict[str, str] | None = None,
+                checkpoint: Path | None = None, meta: dict | None = None) -> RunResult:
+    """Train a built Keras classifier (softmax output) on `split`; the core of every run."""
+    from .instrument import compile_instrumented
+
+    control, listener = control or RunControl(), listener or RunListener()
+    if len(split.x_train) == 0:
+        raise TrainingError("No training images (subset or validation split too large?)")
+    steps_per_epoch = math.ceil(len(split.x_train) / settings.batch_size)
+    wrapped = compile_instrumented(model, settings, steps_per_epoch * settings.epochs, blocks)
+    info = RunInfo(layers=[s.to_dict() for s in wrapped.slots], epochs=settings.epochs,
+                   steps_per_epoch=steps_per_epoch, batch_size=settings.batch_size,
+                   class_names=list(split.class_names), settings=settings.to_dict(),
+                   train_images=len(split.x_train), val_images=len(split.x_val),
+                   checkpoint=str(checkpoint or ""), **(meta or {}))
+    listener.on_start(info)
+    reporter = _Reporter(wrapped, settings, control, listener, checkpoint)
+    val = eval_dataset(split.x_val, split.y_val, batch_size=max(settings.batch_size, 256)) \
+        if len(split.x_val) else None
+    if control.stopped:
+        return reporter.result("stopped")
+    try:
+        wrapped.fit(train_dataset(split.x_train, split.y_train, batch_size=settings.batch_size,
+                                  seed=settings.seed, augment=settings.augment),
+                    epochs=settings.epochs, validation_data=val, verbose=0, shuffle=False,
+                    callbacks=[reporter])
+    except TrainingError:
+        raise
+    except Exception as exc:
+        raise _explain(exc) from exc
+    reporter.flush()
+    if reporter.diverged:
+        raise TrainingDiverged(reporter.diverged)
+    matrix = confusion_matrix(model, split) if len(split.x_val) else None
+    if matrix is not None:
+        listener.on_confusion(matrix)
+    return reporter.result("stopped" if control.stopped else "finished", matrix)
+
+
+def _explain(exc: Exception) -> TrainingError:
+    import tensorflow as tf
+
+    if isinstance(exc, tf.errors.ResourceExhaustedError):
+        return TrainingError("Out of memory: try a smaller batch size or a smaller design.")
+    return TrainingError(f"Training failed: {type(exc).__name__}: {exc}")
+
+
+def confusion_matrix(model, split: Split) -> list[list[int]]:
+    """Counts[true][predicted] on the validation images."""
+    import tensorflow as tf
+
+    n = len(split.class_names)
+    probs = model.predict(eval_dataset(split.x_val, split.y_val, batch_size=256), verbose=0)
+    predicted = np.argmax(probs, axis=-1)
+    counts = tf.math.confusion_matrix(split.y_val, predicted, num_classes=max(n, probs.shape[-1]))
+    return np.asarray(counts)[:n, :n].astype(int).tolist()
+
+
+def _make_callback_base():
+    import keras
+
+    return keras.callbacks.Callback
+
+
+class _Reporter(_make_callback_base()):
+    """Keras callback: turns per-batch logs into step records, flushed a few times a second.
+
+    Also where Stop (model.stop_training), Pause (blocking here, between batches), NaN
+    detection and the best-checkpoint save happen.
+    """
+
+    def __init__(self, wrapped, settings, control, listener, checkpoint) -> None:
+        super().__init__()
+        self.wrapped, self.settings = wrapped, settings
+        self.control, self.listener, self.checkpoint = control, listener, checkpoint
+        self.pending: list[StepRecord] = []
+        self.step, self.epoch = 0, 0
+        self.t0 = time.perf_counter()
+        self.last_flush = self.t0
+        self.epoch_sums = np.zeros(3)  # loss, accuracy, count
+        self.best: float | None = None
+        self.diverged = ""
+        self.reference: float | None = None  # the loss a run is judged against for divergence
+        self.exploding = 0  # consecutive steps with the loss above 10x the reference
+        self.epochs_done = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+        self.epoch_sums[:] = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        loss, acc = float(logs["loss"]), float(logs["accuracy"])
+        record_norms = (self.step - 1) % self.settings.grad_norm_every == 0
+        grads = np.asarray(logs["grad_norms"]).tolist() if record_norms else []
+        weights = np.asarray(logs["weight_norms"]).tolist() if record_norms else []
+        self.pending.append(StepRecord(self.step, self.epoch, loss, acc,
+                                       time.perf_counter() - self.t0, grads, weights,
+                                       float(logs.get("learning_rate", 0.0))))
+        self.epoch_sums += (loss, acc, 1)
+        self.diverged = self.diverged or self._divergence(loss, grads)
+        if self.diverged:
+            self.model.stop_training = True
+        if time.perf_counter() - self.last_flush >= FLUSH_EVERY_S:
+            self.flush()
+        self._obey_control()
+
+    def _divergence(self, loss: float, grads: list[float]) -> str:
+        """Why the run diverged, or "": a NaN/inf, or a loss above 10x its start for 3 steps.
+
+        Keras clips probabilities inside the cross-entropy, so a blown-up network often shows
+        a huge but finite loss rather than NaN; the sustained 10x rule catches that too.
+        """
+        if self.reference is None:
+            classes = int(self.wrapped.inner.output_shape[-1] or 2)
+            self.reference = max(loss if math.isfinite(loss) else 0.0, math.log(max(classes, 2)))
+        self.exploding = self.exploding + 1 if loss > 10 * self.reference else 0
+        if math.isfinite(loss) and all(map(math.isfinite, grads)) and self.exploding < 3:
+            return ""
+        what = (f"the loss became {loss}" if not math.isfinite(loss) else
+                "a gradient norm became NaN" if self.exploding < 3 else
+                f"the loss exploded to {loss:.3g} (over 10x its start, {self.reference:.3g})")
+        return (f"Training diverged: {what} at step {self.step} (epoch {self.epoch}). "
+                f"Try a smaller learning rate (now {self.settings.learning_rate:g}).")
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self.control.stopped:
+            self.model.stop_evaluating = True
+
+    def _obey_control(self) -> None:
+        if self.control.paused:
+            self.flush()
+            self.listener.on_status("Paused")
+            self.control.wait_while_paused()
+            self.listener.on_status("Resumed")
+        if self.control.stopped:
+            self.model.stop_training = True
+            self.model.stop_evaluating = True
+
+    def flush(self) -> None:
+        if self.pending:
+            steps, self.pending = self.pending, []
+            self.listener.on_steps(steps)
+        self.last_flush = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.flush()
+        if self.diverged:
+            return
+        loss, acc, count = self.epoch_sums
+        val_loss = _maybe(logs, "val_loss") if not self.control.stopped else None
+        val_acc = _maybe(logs, "val_accuracy") if not self.control.stopped else None
+        from .instrument import current_learning_rate
+
+        self.listener.on_epoch(EpochRecord(epoch + 1, float(loss / max(count, 1)),
+                                           float(acc / max(count, 1)),
+                                           val_loss, val_acc, time.perf_counter() - self.t0,
+                                           current_learning_rate(self.wrapped)))
+        self.epochs_done = epoch + 1
+        score = val_acc if val_acc is not None else acc / max(count, 1)
+        if self.checkpoint is not None and (self.best is None or score > self.best):
+            self.best = score
+            Path(self.checkpoint).parent.mkdir(parents=True, exist_ok=True)
+            self.wrapped.inner.save(self.checkpoint)
+        elif self.best is None or score > self.best:
+            self.best = score
+
+    def result(self, status: str, matrix=None) -> RunResult:
+        return RunResult(status, self.epochs_done, self.step, self.best,
+                         str(self.checkpoint or ""), matrix)
+
+
+def _maybe(logs, key) -> float | None:
+    value = (logs or {}).get(key)
+    return None if value is None else float(value)

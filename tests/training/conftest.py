@@ -1,0 +1,56 @@
+"""Shared fixtures for training tests: tiny real data and tiny models, so each test takes seconds."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def sample():
+    from cnn_explorer.training.data import load_sample
+
+    return load_sample()
+
+
+@pytest.fixture(scope="session")
+def tiny_split(sample):
+    """192 train and 64 validation images of the bundled sample."""
+    from cnn_explorer.training.pipeline import split_data
+
+    return split_data(sample, subset=256, validation_split=0.25, seed=0)
+
+
+@pytest.fixture
+def tiny_model():
+    return make_tiny_model
+
+
+@pytest.fixture
+def tiny_settings():
+    return make_tiny_settings
+
+
+def make_tiny_model(batch_norm: bool = True):
+    """conv -> (bn) -> pool -> dense softmax: three or four trainable layers, fast on CPU."""
+    import keras
+
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, activation="relu", name="conv1")(inputs)
+    if batch_norm:
+        x = keras.layers.BatchNormalization(name="bn1")(x)
+    x = keras.layers.Conv2D(8, 3, strides=2, activation="relu", name="conv2")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = keras.layers.Dense(10, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs)
+
+
+def make_tiny_settings(**changes):
+    from cnn_explorer.model.settings import RunSettings
+
+    base = dict(dataset="sample", batch_size=32, epochs=1, subset=256, validation_split=0.25)
+    return RunSettings(**{**base, **changes})
