@@ -97,18 +97,25 @@ def make_layer(layer: LayerInfo, initializer: str = "none", activation: str = "n
 
 
 def _opaque(layer: LayerInfo):
-    """An imported layer rebuilt from its Keras class and config (built-in classes only)."""
+    """An imported layer rebuilt from its Keras class and config: built-in classes only,
+    deserialized in safe mode, so a design file can never make Keras run code."""
     import keras
 
+    class_name = layer.params["class_name"]
+    cls = getattr(keras.layers, class_name, None)
+    built_in = isinstance(cls, type) and issubclass(cls, keras.layers.Layer)
+    if class_name == "Lambda" or not built_in:
+        raise BuildError(f"imported layer {layer.name}: {class_name!r} is not a built-in Keras "
+                         "layer, so it cannot be rebuilt safely")
     config = dict(layer.params["config"])
     config["name"] = layer.name
     try:
-        return keras.layers.deserialize(
-            {"module": "keras.layers", "class_name": layer.params["class_name"],
-             "config": config, "registered_name": None}, safe_mode=True)
+        return keras.saving.deserialize_keras_object(
+            {"module": "keras.layers", "class_name": class_name, "config": config,
+             "registered_name": None}, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - any failure is reported with the layer's name
-        raise BuildError(f"cannot rebuild imported layer {layer.name} "
-                         f"({layer.params['class_name']}): {exc}") from None
+        raise BuildError(f"cannot rebuild imported layer {layer.name} ({class_name}): "
+                         f"{exc}") from None
 
 
 def build_model(graph, *, initializer_override: str = "none",

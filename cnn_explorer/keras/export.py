@@ -1,0 +1,207 @@
+"""Design -> a standalone, readable Keras script (functional API) that rebuilds and trains it.
+
+Single-layer blocks become one `layers.X(...)` call each, with the same class and arguments
+the builder uses (`build.layer_args`); each composite block kind used becomes one block
+function from `templates.py`, called once per block with the spec fields that differ from the
+defaults. No TensorFlow is imported here, so the GUI can export without loading it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+from cnn_explorer.model.expand import LayerInfo
+from cnn_explorer.model.files import Design
+from cnn_explorer.model.kinds import kind as lookup_kind
+from cnn_explorer.model.shapes import fmt
+
+from . import templates
+from .build import BuildError, layer_args
+
+# Keras defaults left out of the generated calls (so they read like hand-written code).
+_DEFAULTS = {
+    "Conv2D": dict(strides=1, padding="valid", dilation_rate=1, activation="linear",
+                   use_bias=True, kernel_initializer="glorot_uniform"),
+    "DepthwiseConv2D": dict(strides=1, padding="valid", depth_multiplier=1, dilation_rate=1,
+                            activation="linear", use_bias=True,
+                            depthwise_initializer="glorot_uniform"),
+    "Dense": dict(activation="linear", use_bias=True, kernel_initializer="glorot_uniform"),
+    "BatchNormalization": dict(momentum=0.99, epsilon=1e-3, center=True, scale=True),
+    "MaxPooling2D": dict(padding="valid"),
+    "AveragePooling2D": dict(padding="valid"),
+    "GlobalAveragePooling2D": dict(keepdims=False),
+    "Concatenate": dict(axis=-1),
+}
+# Arguments written positionally, as Keras' own examples write them.
+_POSITIONAL = {"Conv2D": ("filters", "kernel_size"), "DepthwiseConv2D": ("kernel_size",),
+               "Dense": ("units",), "Activation": ("activation",), "Dropout": ("rate",),
+               "Reshape": ("target_shape",), "ZeroPadding2D": ("padding",),
+               "MaxPooling2D": ("pool_size",), "AveragePooling2D": ("pool_size",)}
+_WIDTH = 100
+
+
+class ExportError(BuildError):
+    """The design cannot be exported (it has problems); the message lists them."""
+
+
+def export_python(design: Design, filename: str = "model.py") -> str:
+    """The whole script: block functions, `build_model()` and a distributed training `main()`."""
+    graph = design.graph
+    report = graph.report()
+    if report.problems:
+        listed = "; ".join((graph.block(p.block_id).name + ": " if p.block_id else "")
+                           + p.message for p in report.problems[:5])
+        raise ExportError(f"the design has {len(report.problems)} problem(s): {listed}")
+    if not report.output_ids:
+        raise ExportError("the design has no output block")
+    out = report.blocks[report.output_ids[0]].output_shape
+    settings = design.settings.to_dict()
+    classes = out[-1] if len(out) == 1 else 0
+    dataset = settings["dataset"] if settings["dataset"] in ("cifar10", "cifar100") else (
+        "cifar100" if classes == 100 else "cifar10")
+    parts = [templates.HEADER.format(title=design.title, params=report.total_params,
+                                     output=fmt(out), filename=filename, dataset=dataset,
+                                     json_import=_json_import(report),
+                                     settings=_dict_source(settings)),
+             f"DATASET = {_literal(dataset)}  # from the run settings or the class count\n"]
+    if settings["initializer_override"] != "none" or settings["activation_override"] != "none":
+        parts.append("# Note: the run settings' initializer/activation overrides are study "
+                     "knobs of the app\n# and are not applied here.\n")
+    used = _composite_kinds_used(graph, report.order)
+    if used:
+        parts.append(templates.HELPERS)
+        parts.extend(_block_function(k) for k in used)
+    parts.append(_build_model_source(design, report))
+    parts.append(templates.MAIN.format())
+    return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
+
+
+def _dict_source(values: dict) -> str:
+    return "{\n" + "".join(f"    {_literal(k)}: {_literal(v)},\n" for k, v in values.items()) + "}"
+
+
+def _json_import(report) -> str:
+    return "import json" if any(layer.kind == "opaque" for layer in report.layers) else ""
+
+
+def _composite_kinds_used(graph, order: list[str]) -> list[str]:
+    used: list[str] = []
+    for bid in order:
+        k = graph.block(bid).kind
+        if lookup_kind(k).composite and k not in used:
+            used.append(k)
+    return used
+
+
+def _py_name(field_name: str) -> str:
+    return templates.RENAMED_FIELDS.get(field_name, field_name)
+
+
+def _literal(value) -> str:
+    """Python source for a parameter value; a square size (3, 3) reads as 3."""
+    if isinstance(value, (tuple, list)) and len(value) == 2 and value[0] == value[1] \
+            and all(isinstance(v, int) for v in value):
+        return repr(value[0])
+    if isinstance(value, str):
+        return json.dumps(value)  # double quotes, as the rest of the script
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(_literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
+
+
+def _block_function(kind_name: str) -> str:
+    spec_cls = lookup_kind(kind_name).spec
+    items = [f"{_py_name(f.name)}={_literal(f.default)}" for f in fields(spec_cls)]
+    signature = _wrap(["x", "*"] + items + ["name"],
+                      len(f"def {templates.FUNCTION_NAMES[kind_name]}("))
+    return templates.BLOCKS[kind_name].format(signature=signature)
+
+
+def _wrap(items: list[str], indent: int) -> str:
+    """Join call arguments with ', ', breaking lines before _WIDTH and aligning continuations
+    at column `indent` (just after the opening parenthesis)."""
+    lines, line = [], ""
+    limit = _WIDTH - indent - 6  # room for the closing ")(x)"
+    for item in items:
+        piece = item if not line else line + ", " + item
+        if line and len(piece) > limit:
+            lines.append(line + ",")
+            line = item
+        else:
+            line = piece
+    lines.append(line)
+    return ("\n" + " " * indent).join(lines)
+
+
+def _build_model_source(design: Design, report) -> str:
+    graph = design.graph
+    order = report.order
+    names: dict[str, str] = {}  # block id -> the variable holding its output
+    inputs = [bid for bid in order if graph.block(bid).kind == "input"]
+    body = []
+    for i, bid in enumerate(order):
+        block = graph.block(bid)
+        consumers = {c.dst for c in graph.outgoing(bid)}
+        chained = consumers == {order[i + 1]} if i + 1 < len(order) else False
+        if block.kind == "input":
+            var = "inputs" if len(inputs) == 1 else f"{block.name}_in"
+        else:
+            var = "x" if chained or not consumers else f"{block.name}_out"
+        incoming = graph.incoming(bid)
+        args = [names[incoming[p]] for p in sorted(incoming)]
+        body.append(f"{var} = " + _block_call(block, report.blocks[bid].layers, args,
+                                              4 + len(var) + 3))
+        names[bid] = var
+    ins = names[inputs[0]] if len(inputs) == 1 else "[" + ", ".join(names[b] for b in inputs) + "]"
+    body.append(f"return keras.Model({ins}, {names[report.output_ids[0]]}, "
+                f"name={_literal(_identifier(design.title))})")
+    lines = "\n".join("    " + line for line in body)  # continuations are pre-indented
+    return ("\n\ndef build_model():\n"
+            '    """The design as a Keras functional model (layer names as on the canvas)."""\n'
+            + lines + "\n")
+
+
+def _identifier(title: str) -> str:
+    return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in title) or "model"
+
+
+def _block_call(block, layers: list[LayerInfo], args: list[str], indent: int) -> str:
+    bk = lookup_kind(block.kind)
+    x = args[0] if len(args) == 1 else "[" + ", ".join(args) + "]"
+    if block.kind == "input":
+        shape = tuple(layers[0].params["shape"])
+        return f"keras.Input(shape={_literal(shape)}, name={_literal(block.name)})"
+    if bk.composite:
+        spec = block.spec()
+        defaults = bk.spec()
+        items = [f"{_py_name(f.name)}={_literal(getattr(spec, f.name))}" for f in fields(spec)
+                 if getattr(spec, f.name) != getattr(defaults, f.name)]
+        fn = templates.FUNCTION_NAMES[block.kind]
+        return f"{fn}(" + _wrap([x] + items + [f"name={_literal(block.name)}"],
+                                indent + len(fn) + 1) + ")"
+    (layer,) = layers  # a single-layer block
+    if layer.kind == "opaque":
+        class_name = layer.params["class_name"]
+        if not class_name.isidentifier() or class_name == "Lambda":
+            raise ExportError(f"imported layer {layer.name}: {class_name!r} is not a Keras "
+                              "layer class that can be written out")
+        config = json.dumps({**layer.params["config"], "name": layer.name})
+        return (f"layers.{class_name}.from_config(json.loads(\n"
+                f"    {config!r}))({x})")
+    cls, kwargs = layer_args(layer)
+    return f"layers.{cls}(" + _wrap(_call_items(cls, kwargs), indent + len(cls) + 8) + f")({x})"
+
+
+def _call_items(cls: str, kwargs: dict) -> list[str]:
+    defaults = _DEFAULTS.get(cls, {})
+    if cls in ("MaxPooling2D", "AveragePooling2D") and kwargs["strides"] == kwargs["pool_size"]:
+        kwargs = {k: v for k, v in kwargs.items() if k != "strides"}
+    positional = _POSITIONAL.get(cls, ())
+    items = [_literal(kwargs[k]) for k in positional]
+    for key, value in kwargs.items():
+        if key in positional or (key in defaults and _literal(value) == _literal(defaults[key])):
+            continue
+        items.append(f"{key}={_literal(value)}")
+    return items

@@ -1,0 +1,127 @@
+"""The builder makes, layer by layer, the shapes, parameter counts and settings the design says."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnn_explorer.keras.build import BuildError, build_model
+from cnn_explorer.model.files import Design
+from cnn_explorer.model.graph import Graph
+from cnn_explorer.model.kinds import KINDS
+
+# Spec parameter -> Keras config key, per primitive kind (what must reach the Keras layer).
+CONFIG_KEYS = {
+    "conv2d": {"filters": "filters", "kernel": "kernel_size", "strides": "strides",
+               "padding": "padding", "dilation": "dilation_rate", "use_bias": "use_bias",
+               "activation": "activation", "kernel_initializer": "kernel_initializer"},
+    "depthwise_conv2d": {"kernel": "kernel_size", "strides": "strides", "padding": "padding",
+                         "depth_multiplier": "depth_multiplier", "dilation": "dilation_rate",
+                         "use_bias": "use_bias", "activation": "activation"},
+    "dense": {"units": "units", "use_bias": "use_bias", "activation": "activation",
+              "kernel_initializer": "kernel_initializer"},
+    "batch_norm": {"momentum": "momentum", "epsilon": "epsilon", "center": "center",
+                   "scale": "scale"},
+    "activation": {"activation": "activation"},
+    "max_pool": {"pool_size": "pool_size", "strides": "strides", "padding": "padding"},
+    "avg_pool": {"pool_size": "pool_size", "strides": "strides", "padding": "padding"},
+    "global_avg_pool": {"keepdims": "keepdims"},
+    "dropout": {"rate": "rate"},
+    "reshape": {"target_shape": "target_shape"},
+    "zero_padding2d": {"padding": "padding"},
+}
+
+
+def _expected(key: str, value):
+    import keras
+
+    if key == "activation":
+        return keras.activations.serialize(keras.activations.get(value))
+    if key == "kernel_initializer":
+        return type(keras.initializers.get(value)).__name__
+    if isinstance(value, (list, tuple)):
+        return tuple(tuple(v) if isinstance(v, (list, tuple)) else v for v in value)
+    return value
+
+
+def _actual(key: str, value):
+    if key == "kernel_initializer":
+        return value["class_name"]
+    if isinstance(value, (list, tuple)):
+        return tuple(tuple(v) if isinstance(v, (list, tuple)) else v for v in value)
+    return value
+
+
+def test_the_kinds_design_uses_every_block_kind(designs):
+    used = {b.kind for b in designs["every-kind"].graph.blocks()}
+    assert used == set(KINDS)
+
+
+def test_every_layer_has_the_designed_shape_and_parameter_count(designs, built):
+    for name, design in designs.items():
+        report = design.graph.report()
+        model = built[name]
+        assert model.count_params() == report.total_params, name
+        assert len(model.layers) == len(report.layers), name
+        for layer in report.layers:
+            keras_layer = model.get_layer(layer.name)
+            assert tuple(keras_layer.output.shape[1:]) == layer.output_shape, layer.name
+            assert keras_layer.count_params() == layer.params_total, layer.name
+            trainable = sum(int(w.numpy().size) for w in keras_layer.trainable_weights)
+            assert trainable == layer.trainable, layer.name
+
+
+def test_every_spec_parameter_reaches_the_keras_config(designs, built):
+    checked = set()
+    for name, design in designs.items():
+        for layer in design.graph.report().layers:
+            config = built[name].get_layer(layer.name).get_config()
+            for param, key in CONFIG_KEYS.get(layer.kind, {}).items():
+                assert _actual(key, config[key]) == _expected(key, layer.params[param]), (
+                    name, layer.name, param)
+                checked.add((layer.kind, param))
+    assert {(k, p) for k, keys in CONFIG_KEYS.items() for p in keys} <= checked
+
+
+def test_non_default_conv_settings_end_up_in_keras(built):
+    config = built["every-kind"].get_layer("conv_dilated").get_config()
+    assert config["padding"] == "valid" and config["dilation_rate"] == (2, 2)
+    assert config["use_bias"] is False and config["activation"] == "tanh"
+    assert config["kernel_initializer"]["class_name"] == "HeNormal"
+    assert config["kernel_size"] == (5, 3)
+
+
+def test_composite_layers_follow_the_spec(built):
+    model = built["every-kind"]
+    assert model.get_layer("cba_conv").get_config()["kernel_initializer"]["class_name"] == \
+        "LecunNormal"
+    assert model.get_layer("cba_act").get_config()["activation"] == "silu"  # swish
+    assert model.get_layer("res_bottleneck_conv3").get_config()["use_bias"] is True
+    names = {layer.name for layer in model.layers}
+    assert "res_bottleneck_bn1" not in names  # batch_norm=False
+    assert "res_bottleneck_se_excite" in names and "mb_drop" in names
+    assert model.get_layer("dense_l2_drop").get_config()["rate"] == 0.2
+
+
+def test_overrides_replace_initializers_and_hidden_activations(designs):
+    model = build_model(designs["plain-cnn"].graph, initializer_override="zeros",
+                        activation_override="tanh")
+    assert model.get_layer("conv1").get_config()["activation"] == "tanh"
+    assert model.get_layer("conv1").get_config()["kernel_initializer"]["class_name"] == "Zeros"
+    assert model.get_layer("predictions").get_config()["activation"] == "softmax"
+
+
+def test_imported_lambda_is_never_rebuilt():
+    g = Graph()
+    image = g.add_block("input", {"height": 4, "width": 4, "channels": 1}, "image")
+    lam = g.add_block("opaque", {"class_name": "Lambda", "config": {}, "input_shapes": [[4, 4, 1]],
+                                 "output_shape": [4, 4, 1]}, "lam")
+    g.connect(image, lam)
+    with pytest.raises(BuildError, match="lam: 'Lambda' is not a built-in Keras layer"):
+        build_model(g)
+
+
+def test_design_with_problems_is_not_built():
+    g = Graph()
+    g.add_block("input", {}, "image")
+    with pytest.raises(BuildError, match="no Input|no output|problem"):
+        build_model(Design(g).graph)

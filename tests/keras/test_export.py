@@ -1,0 +1,99 @@
+"""The exported Python script rebuilds exactly the model the app builds, layer for layer."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnn_explorer.keras.export import ExportError, export_python
+from cnn_explorer.model.files import Design
+from cnn_explorer.model.graph import Graph
+from cnn_explorer.model.presets import build_preset
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def exported(designs, tmp_path_factory) -> dict[str, dict]:
+    """Every design exported, then built by its own script in one fresh Python process."""
+    folder = tmp_path_factory.mktemp("exported")
+    paths = {}
+    for name, design in designs.items():
+        path = folder / (name.replace("-", "_") + ".py")
+        path.write_text(export_python(design, path.name))
+        paths[str(path)] = name
+    done = subprocess.run([sys.executable, str(HERE / "dump_exported.py"), *paths],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {paths[p]: info for p, info in result.items()}
+
+
+def _jsonable(config: dict) -> dict:
+    return json.loads(json.dumps(config, default=str))
+
+
+def test_exported_script_matches_design_layer_by_layer(designs, exported):
+    for name, design in designs.items():
+        report = design.graph.report()
+        got = exported[name]
+        out = report.blocks[report.output_ids[0]].output_shape
+        assert got["params"] == report.total_params, name
+        assert tuple(got["output"]) == out, name
+        expected = {layer.name: (list(layer.output_shape), layer.params_total)
+                    for layer in report.layers}
+        actual = {n: (info["shape"], info["params"]) for n, info in got["layers"].items()}
+        assert actual == expected, name
+
+
+def test_exported_layers_have_the_same_keras_config_as_the_app_built(exported, built):
+    for name, model in built.items():
+        for layer in model.layers:
+            config = exported[name]["layers"][layer.name]["config"]
+            assert config == _jsonable(layer.get_config()), (name, layer.name)
+
+
+def test_script_has_block_functions_build_model_and_distributed_main(designs):
+    source = export_python(designs["resnet50"], "resnet50.py")
+    tree = ast.parse(source)
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert {"residual_block", "conv_bn_act_block", "build_model", "main"} <= set(functions)
+    assert "dense_block" not in functions  # only the composite kinds the design uses
+    args = [a.arg for a in functions["residual_block"].args.kwonlyargs]
+    assert args[:3] == ["variant", "filters", "strides"] and args[-1] == "name"
+    assert "MirroredStrategy" in source and "tfds.load" in source
+    assert 'if __name__ == "__main__":' in source
+    assert source.count("x = residual_block(x,") == 16  # [3, 4, 6, 3] bottleneck blocks
+
+
+def test_run_settings_go_into_the_script():
+    design = build_preset("plain-cnn")
+    source = export_python(design)
+    namespace: dict = {}
+    settings_source = source[source.index("RUN_SETTINGS"):source.index("\n}\n") + 3]
+    exec(settings_source, namespace)  # a literal dict: safe to evaluate
+    assert namespace["RUN_SETTINGS"] == design.settings.to_dict()
+    assert 'DATASET = "cifar100"' in source  # 100 classes -> CIFAR-100
+
+
+def test_design_with_problems_is_not_exported():
+    g = Graph()
+    g.add_block("input", {}, "image")
+    g.add_block("dense", {}, "fc")  # not connected
+    with pytest.raises(ExportError, match="fc: input port 0 not connected"):
+        export_python(Design(g))
+
+
+def test_opaque_class_name_cannot_inject_code():
+    g = Graph()
+    image = g.add_block("input", {"height": 4, "width": 4, "channels": 1}, "image")
+    bad = g.add_block("opaque", {"class_name": "Flatten.__init__; import os; os", "config": {},
+                                 "input_shapes": [[4, 4, 1]], "output_shape": [16]}, "evil")
+    g.connect(image, bad)
+    with pytest.raises(ExportError, match="evil"):
+        export_python(Design(g))
