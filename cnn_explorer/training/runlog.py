@@ -190,7 +190,7 @@ def read_run_log(path: Path) -> RunHistory:
                 history.on_steps(steps)
                 steps = []
                 history.on_end(record["status"], record["message"])
-    if history.info is None:
+    if history.info is None and not history.status:
         raise ValueError(f"{path}: no start record; is this a CNN Explorer run log?")
     history.on_steps(steps)
     return history

@@ -1,0 +1,38 @@
+"""`cnn-explorer train` headless: progress, per-epoch lines, a log that parses, a checkpoint."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from cnn_explorer.cli import main
+from cnn_explorer.training.runlog import read_run_log
+
+
+def test_train_writes_a_log_that_parses_and_a_checkpoint(tmp_path, capsys):
+    log = tmp_path / "run.jsonl"
+    code = main(["train", "--preset", "plain-deep", "--depth", "8", "--dataset", "sample",
+                 "--epochs", "2", "--batch-size", "32", "--subset", "96", "--log", str(log)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "epoch 1/2 [" in out and "img/s" in out and "epoch 2: loss" in out
+    history = read_run_log(log)
+    assert history.status == "finished" and len(history.epochs) == 2
+    assert history.grad_norms.shape[1] == len(history.layer_names) > 8
+    assert (tmp_path / "run.keras").exists() and (tmp_path / "run.design.json").exists()
+
+
+def test_unusable_dataset_exits_2_with_the_reason(tmp_path, capsys):
+    code = main(["train", "--preset", "plain-cnn", "--dataset", str(tmp_path / "none.npz"),
+                 "--epochs", "1", "--log", str(tmp_path / "r.jsonl")])
+    assert code == 2
+    assert "No such file" in capsys.readouterr().err
+    assert read_run_log(tmp_path / "r.jsonl").status == "error"
+
+
+def test_registering_the_command_does_not_import_tensorflow():
+    code = ("import sys, argparse; from cnn_explorer.training import headless; "
+            "headless.register(argparse.ArgumentParser().add_subparsers()); "
+            "print('tensorflow' in sys.modules, 'PySide6' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
