@@ -1,0 +1,352 @@
+"""Canvas items: a card per block with its ports, and an edge per connection. Dumb views.
+
+A card shows what the model says (kind, key parameters, output shape, parameter count,
+problems) and is updated by the scene from model events; it never edits the model itself.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath,
+                           QPainterPathStroker, QPen)
+from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsObject,
+                               QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget)
+
+from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
+
+from .icons import colours, family
+
+PORT_RADIUS = 6.0
+ROW_HEIGHT = 15.0
+KEY_PARAMS = {
+    "input": ("height", "width", "channels"), "conv2d": ("filters", "kernel", "strides"),
+    "depthwise_conv2d": ("kernel", "strides"), "dense": ("units", "activation"),
+    "activation": ("activation",), "max_pool": ("pool_size", "strides"),
+    "avg_pool": ("pool_size", "strides"), "dropout": ("rate",), "classifier": ("classes",),
+    "conv_bn_act": ("filters", "kernel", "strides"), "residual": ("variant", "filters", "strides"),
+    "dense_block": ("layers", "growth_rate"), "transition": ("compression",),
+    "squeeze_excite": ("ratio",), "mbconv": ("filters", "expand_ratio", "kernel", "strides"),
+    "normal_cell": ("filters",), "reduction_cell": ("filters",), "opaque": ("class_name",),
+    "zero_padding2d": ("top", "bottom", "left", "right"), "batch_norm": ("momentum",),
+}
+PROBLEM_RED = QColor("#d62728")
+SELECT_BLUE = QColor("#1f77ff")
+
+
+def format_shape(shape) -> str:
+    return "?" if shape is None else "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def format_count(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1e6:.2f}M"
+    if n >= 10_000:
+        return f"{n / 1e3:.1f}k"
+    return str(n)
+
+
+def key_params(kind: str, params: dict) -> str:
+    names = KEY_PARAMS.get(kind, tuple(params)[:3])
+    parts = []
+    for n in names:
+        if n in params:
+            v = params[n]
+            v = "x".join(map(str, v)) if isinstance(v, (list, tuple)) else v
+            parts.append(f"{n}={v}")
+    return "  ".join(parts)
+
+
+class PortItem(QGraphicsEllipseItem):
+    """An input (top edge) or the output (bottom edge) of a card; the gesture grabs these."""
+
+    def __init__(self, card: "BlockCard", is_output: bool, index: int = 0) -> None:
+        r = PORT_RADIUS
+        super().__init__(-r, -r, 2 * r, 2 * r, card)
+        self.card, self.is_output, self.index = card, is_output, index
+        self.setAcceptHoverEvents(True)
+        self.setZValue(2)
+        self.highlight(False)
+        self.setToolTip("output: drag to an input port to connect" if is_output
+                        else f"input port {index}")
+
+    def highlight(self, on: bool, ok: bool = True) -> None:
+        colour = (QColor("#2ca02c") if ok else PROBLEM_RED) if on else QColor("#ffffff")
+        self.setBrush(QBrush(colour))
+        self.setPen(QPen(QColor("#34495e"), 1.5))
+
+    def hoverEnterEvent(self, event) -> None:
+        self.highlight(True)
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.highlight(False)
+        super().hoverLeaveEvent(event)
+
+    def anchor(self) -> QPointF:
+        return self.scenePos()
+
+
+class BlockCard(QGraphicsObject):
+    """One block: header (kind, name), key parameters, output shape, parameter count."""
+
+    def __init__(self, block_id: str) -> None:
+        super().__init__()
+        self.block_id = block_id
+        self.kind = ""
+        self.title = ""
+        self.name = ""
+        self.params_text = ""
+        self.shape_text = ""
+        self.count_text = ""
+        self.problems: list[str] = []
+        self.doc = ""
+        self.composite = False
+        self.expanded = False
+        self.layer_rows: list[tuple[str, str, str]] = []
+        self.gradient: QColor | None = None
+        self.edges: list["EdgeItem"] = []
+        self.inputs: list[PortItem] = []
+        self.output = PortItem(self, True)
+        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
+                      | QGraphicsItem.ItemSendsGeometryChanges)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(1)
+        self._place_ports(1)
+
+    # ---- geometry -------------------------------------------------------------------------
+    def height(self) -> float:
+        extra = ROW_HEIGHT * len(self.layer_rows) + 8 if self.expanded and self.layer_rows else 0
+        return CARD_HEIGHT + extra
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-2, -2, CARD_WIDTH + 4, self.height() + 4)
+
+    def _place_ports(self, n_inputs: int) -> None:
+        while len(self.inputs) > n_inputs:
+            port = self.inputs.pop()
+            port.setParentItem(None)
+            if port.scene():
+                port.scene().removeItem(port)
+        while len(self.inputs) < n_inputs:
+            self.inputs.append(PortItem(self, False, len(self.inputs)))
+        for i, port in enumerate(self.inputs):
+            port.setPos(CARD_WIDTH * (i + 1) / (n_inputs + 1), 0)
+        self.output.setPos(CARD_WIDTH / 2, self.height())
+
+    def input_anchor(self, port: int) -> QPointF:
+        if 0 <= port < len(self.inputs):
+            return self.inputs[port].scenePos()
+        return self.mapToScene(QPointF(CARD_WIDTH / 2, 0))
+
+    def output_anchor(self) -> QPointF:
+        return self.output.scenePos()
+
+    # ---- content (set by the scene from the model) -----------------------------------------
+    def set_block(self, kind_name: str, title: str, name: str, params: dict, doc: str,
+                  composite: bool, n_inputs: int) -> None:
+        self.prepareGeometryChange()
+        self.kind, self.title, self.name, self.doc = kind_name, title, name, doc
+        self.composite = composite
+        self.params_text = key_params(kind_name, params)
+        self._place_ports(n_inputs)
+        self._refresh_tooltip()
+        self.update()
+
+    def set_report(self, info) -> None:
+        """Shape, parameter count, layers and problems from the inference report."""
+        self.prepareGeometryChange()
+        if info is None:
+            self.shape_text, self.count_text, self.problems, self.layer_rows = "?", "", [], []
+        else:
+            self.shape_text = format_shape(info.output_shape)
+            self.count_text = f"{info.params:,} params"
+            self.problems = list(info.problems)
+            self.layer_rows = [(layer.name, layer.kind, format_shape(layer.output_shape),
+                                format_count(layer.trainable + layer.non_trainable))
+                               for layer in info.layers] if self.composite else []
+        self.output.setPos(CARD_WIDTH / 2, self.height())
+        self._refresh_tooltip()
+        for edge in self.edges:
+            edge.update_path()
+        self.update()
+
+    def set_expanded(self, expanded: bool) -> None:
+        self.prepareGeometryChange()
+        self.expanded = expanded and self.composite
+        self.setZValue(3 if self.expanded else 1)
+        self.output.setPos(CARD_WIDTH / 2, self.height())
+        for edge in self.edges:
+            edge.update_path()
+        self.update()
+
+    def set_gradient(self, colour: QColor | None, norm: float | None = None) -> None:
+        self.gradient = colour
+        self._norm = norm
+        self._refresh_tooltip()
+        self.update()
+
+    def _refresh_tooltip(self) -> None:
+        if self.problems:
+            self.setToolTip("\n".join(self.problems))
+            return
+        tip = f"<b>{self.title}</b> {self.name}<br>{self.doc}"
+        if self.gradient is not None and getattr(self, "_norm", None) is not None:
+            tip += f"<br>gradient norm: {self._norm:.3g}"
+        self.setToolTip(tip)
+
+    # ---- drawing --------------------------------------------------------------------------
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        fill, accent = colours(family(self.kind, self.composite))
+        if self.gradient is not None:  # a light tint of the colour keeps the text readable
+            g = self.gradient
+            fill = QColor((g.red() + 2 * 255) // 3, (g.green() + 2 * 255) // 3,
+                          (g.blue() + 2 * 255) // 3)
+        rect = QRectF(0, 0, CARD_WIDTH, self.height())
+        path = QPainterPath()
+        path.addRoundedRect(rect, 7, 7)
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.fillPath(path, fill)
+        painter.save()
+        painter.setClipPath(path)
+        painter.fillRect(QRectF(0, 0, CARD_WIDTH, 24), accent)
+        if self.gradient is not None:  # the norm's colour as a bar, text stays on light fill
+            painter.fillRect(QRectF(0, 24, 7, self.height() - 24), self.gradient)
+        painter.restore()
+        if self.problems:
+            pen = QPen(PROBLEM_RED, 3)
+        elif self.isSelected():
+            pen = QPen(SELECT_BLUE, 2.5)
+        else:
+            pen = QPen(accent.darker(120), 1.2)
+        painter.setPen(pen)
+        painter.drawPath(path)
+        self._paint_text(painter, accent)
+
+    def _paint_text(self, painter: QPainter, accent: QColor) -> None:
+        bold = QFont()
+        bold.setPixelSize(12)
+        bold.setBold(True)
+        small = QFont()
+        small.setPixelSize(11)
+        painter.setFont(bold)
+        painter.setPen(QColor("white"))
+        marker = ("\u25be " if self.expanded else "\u25b8 ") if self.composite else ""
+        head = QFontMetrics(bold).elidedText(f"{marker}{self.title}  \u00b7  {self.name}",
+                                             Qt.ElideRight, int(CARD_WIDTH - 14))
+        painter.drawText(QRectF(8, 0, CARD_WIDTH - 12, 24), Qt.AlignVCenter, head)
+        painter.setFont(small)
+        fm = QFontMetrics(small)
+        painter.setPen(QColor("#1c2833"))
+        painter.drawText(QRectF(8, 28, CARD_WIDTH - 16, 16), Qt.AlignVCenter,
+                         fm.elidedText(self.params_text or "\u2014", Qt.ElideRight,
+                                       int(CARD_WIDTH - 16)))
+        painter.setPen(PROBLEM_RED if self.problems else QColor("#1c2833"))
+        shape = ("\u26a0 " + self.problems[0]) if self.problems else f"out {self.shape_text}"
+        painter.drawText(QRectF(8, 46, CARD_WIDTH - 16, 16), Qt.AlignVCenter,
+                         fm.elidedText(shape, Qt.ElideRight, int(CARD_WIDTH - 16)))
+        painter.setPen(QColor("#566573"))
+        painter.drawText(QRectF(8, 64, CARD_WIDTH - 16, 16), Qt.AlignVCenter, self.count_text)
+        if self.expanded and self.layer_rows:
+            self._paint_layers(painter, small, fm, accent)
+
+    def _paint_layers(self, painter: QPainter, font: QFont, fm: QFontMetrics,
+                      accent: QColor) -> None:
+        top = CARD_HEIGHT - 4
+        painter.setPen(QPen(accent, 1))
+        painter.drawLine(QPointF(6, top), QPointF(CARD_WIDTH - 6, top))
+        painter.setPen(QColor("#1c2833"))
+        for i, (name, kind, shape, count) in enumerate(self.layer_rows):
+            y = top + 4 + i * ROW_HEIGHT
+            local = name[len(self.name) + 1:] if name.startswith(self.name + "_") else name
+            painter.drawText(QRectF(8, y, 92, ROW_HEIGHT), Qt.AlignVCenter,
+                             fm.elidedText(local or kind, Qt.ElideRight, 90))
+            painter.drawText(QRectF(100, y, 80, ROW_HEIGHT), Qt.AlignVCenter, shape)
+            painter.drawText(QRectF(170, y, 44, ROW_HEIGHT), Qt.AlignVCenter | Qt.AlignRight,
+                             count)
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.update_path()
+        elif change == QGraphicsItem.ItemSelectedHasChanged:
+            self.update()
+        return super().itemChange(change, value)
+
+
+class EdgeItem(QGraphicsPathItem):
+    """A connection from a card's output to another card's input port.
+
+    Downward edges with nothing in the way are smooth curves; an edge that would cross other
+    cards, or climb to the next column, runs around them in a lane to their right.
+    """
+
+    def __init__(self, src: BlockCard, dst: BlockCard, port: int) -> None:
+        super().__init__()
+        self.src, self.dst, self.port = src, dst, port
+        src.edges.append(self)
+        dst.edges.append(self)
+        self.setZValue(0)
+        self.setFlag(QGraphicsItem.ItemIsSelectable)
+        self.setPen(QPen(QColor("#5d6d7e"), 1.6))
+        self.setToolTip(f"{src.name} \u2192 {dst.name} (port {port}); select and press Delete "
+                        "to disconnect")
+        self.update_path()
+
+    def detach(self) -> None:
+        for card in (self.src, self.dst):
+            if self in card.edges:
+                card.edges.remove(self)
+
+    def update_path(self) -> None:
+        a, b = self.src.output_anchor(), self.dst.input_anchor(self.port)
+        path = QPainterPath(a)
+        blockers = self._blockers(a, b)
+        if b.y() > a.y() + 8 and not blockers:
+            dy = max(30.0, (b.y() - a.y()) / 2)
+            path.cubicTo(QPointF(a.x(), a.y() + dy), QPointF(b.x(), b.y() - dy), b)
+        else:
+            src_r, dst_r = self.src.sceneBoundingRect(), self.dst.sceneBoundingRect()
+            if b.y() <= a.y() and dst_r.left() > src_r.right() + 30:
+                lane = (src_r.right() + dst_r.left()) / 2  # climbing to the next column
+            else:
+                right = max([src_r.right(), dst_r.right()] + [r.right() for r in blockers])
+                lane = right + 18 + 6 * (self.port % 3)
+            for p in (QPointF(a.x(), a.y() + 14), QPointF(lane, a.y() + 14),
+                      QPointF(lane, b.y() - 14), QPointF(b.x(), b.y() - 14), b):
+                path.lineTo(p)
+        self.setPath(path)
+        self._arrow_at = b
+
+    def _blockers(self, a: QPointF, b: QPointF) -> list[QRectF]:
+        scene = self.scene()
+        if scene is None:
+            return []
+        corridor = QRectF(a, b).normalized().adjusted(-8, 2, 8, -2)
+        out = []
+        for item in scene.items(corridor):
+            if isinstance(item, BlockCard) and item not in (self.src, self.dst):
+                out.append(item.sceneBoundingRect())
+        return out
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        return stroker.createStroke(self.path())
+
+    def boundingRect(self) -> QRectF:
+        return super().boundingRect().adjusted(-6, -10, 6, 6)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        pen = QPen(SELECT_BLUE, 2.6) if self.isSelected() else self.pen()
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setPen(pen)
+        painter.setBrush(Qt.NoBrush)
+        painter.drawPath(self.path())
+        tip = self._arrow_at
+        painter.setBrush(pen.color())
+        arrow = QPainterPath(tip)
+        arrow.lineTo(tip.x() - 5, tip.y() - 9)
+        arrow.lineTo(tip.x() + 5, tip.y() - 9)
+        arrow.closeSubpath()
+        painter.drawPath(arrow)

@@ -1,0 +1,210 @@
+"""The canvas scene: observes the document's graph and report, and turns gestures into intents.
+
+Like orange-canvas-core's CanvasScene it only observes the model: `graph_event` adds, removes
+and updates cards and edges; `report_changed` refreshes shapes, counts and problem outlines.
+Edits go to the EditController; the scene never calls a mutation of the graph.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent, QToolTip
+
+from cnn_explorer.model.graph import Connection, GraphEvent
+from cnn_explorer.model.kinds import kind as lookup_kind
+
+from .canvas_items import BlockCard, EdgeItem, PortItem
+from .controller import EditController
+from .document import Document
+from .gestures import ConnectGesture, MoveGesture, port_at
+
+
+class CanvasScene(QGraphicsScene):
+    message = Signal(str)
+    gradient_range = Signal(object)  # (lo, hi) or None: the legend follows it
+
+    def __init__(self, document: Document, controller: EditController, parent=None) -> None:
+        super().__init__(parent)
+        self.document, self.controller = document, controller
+        self.cards: dict[str, BlockCard] = {}
+        self.edges: dict[Connection, EdgeItem] = {}
+        self.expanded: set[str] = set()  # view state: which composites show their layers
+        self._connect: ConnectGesture | None = None
+        self._move: MoveGesture | None = None
+        self.setBackgroundBrush(QColor("#fafbfc"))
+        document.graph_event.connect(self.on_graph_event)
+        document.report_changed.connect(self.on_report)
+        self.rebuild()
+
+    # ---- observing the model ----------------------------------------------------------------
+    def rebuild(self) -> None:
+        for bid in list(self.cards):
+            self._remove_card(bid)
+        for bid in self.document.graph.block_ids():
+            self._sync_block(bid)
+        for conn in self.document.graph.connections():
+            self._sync_edge(conn)
+        self.on_report(self.document.report())
+
+    def on_graph_event(self, event: GraphEvent) -> None:
+        if event.kind in ("connected", "disconnected"):
+            self._sync_edge(event.detail["connection"])
+        elif event.kind == "block_removed":
+            self._remove_card(event.block_id)
+        elif event.block_id is not None:
+            self._sync_block(event.block_id)
+
+    def on_report(self, report) -> None:
+        for bid, card in self.cards.items():
+            card.set_report(report.blocks.get(bid))
+        for edge in self.edges.values():
+            edge.update_path()
+
+    def _sync_block(self, bid: str) -> None:
+        graph = self.document.graph
+        if bid not in graph.block_ids():
+            self._remove_card(bid)
+            return
+        block = graph.block(bid)
+        bk = lookup_kind(block.kind)
+        card = self.cards.get(bid)
+        if card is None:
+            card = BlockCard(bid)
+            self.cards[bid] = card
+            self.addItem(card)
+        card.set_block(block.kind, bk.title, block.name, block.params, bk.doc, bk.composite,
+                       graph.input_ports(bid))
+        card.set_expanded(bid in self.expanded)
+        pos = graph.position(bid) or (0.0, 0.0)
+        if self._move is None or bid not in self._move.start:
+            card.setPos(QPointF(*pos))
+        for edge in card.edges:
+            edge.update_path()
+
+    def _remove_card(self, bid: str) -> None:
+        card = self.cards.pop(bid, None)
+        if card is None:
+            return
+        for conn in [c for c, e in self.edges.items() if e.src is card or e.dst is card]:
+            self._remove_edge(conn)
+        self.removeItem(card)
+
+    def _sync_edge(self, conn: Connection) -> None:
+        exists = conn in set(self.document.graph.connections())
+        if exists and conn not in self.edges and conn.src in self.cards and conn.dst in self.cards:
+            edge = EdgeItem(self.cards[conn.src], self.cards[conn.dst], conn.port)
+            self.edges[conn] = edge
+            self.addItem(edge)
+            edge.update_path()
+        elif not exists and conn in self.edges:
+            self._remove_edge(conn)
+
+    def _remove_edge(self, conn: Connection) -> None:
+        edge = self.edges.pop(conn)
+        edge.detach()
+        self.removeItem(edge)
+
+    # ---- selection ------------------------------------------------------------------------
+    def selected_block_ids(self) -> list[str]:
+        return [i.block_id for i in self.selectedItems() if isinstance(i, BlockCard)]
+
+    def selected_connections(self) -> list[Connection]:
+        return [c for c, e in self.edges.items() if e.isSelected()]
+
+    def select_block(self, bid: str, centre: bool = True) -> None:
+        card = self.cards.get(bid)
+        if card is None:
+            return
+        self.clearSelection()
+        card.setSelected(True)
+        if centre:
+            for view in self.views():
+                view.centerOn(card)
+
+    def delete_selection(self) -> None:
+        """Delete key: selected blocks and selected edges, as one undo step."""
+        blocks, edges = self.selected_block_ids(), self.selected_connections()
+        edges = [c for c in edges if c.src not in blocks and c.dst not in blocks]
+        if not blocks and not edges:
+            return
+        stack = self.document.undo_stack
+        stack.beginMacro("Delete selection" if edges else f"Delete {len(blocks)} block(s)")
+        for c in edges:
+            self.controller.disconnect(c.dst, c.port)
+        self.controller.remove_blocks(blocks)
+        stack.endMacro()
+
+    def toggle_expanded(self, bid: str) -> None:
+        card = self.cards.get(bid)
+        if card is None or not card.composite:
+            return
+        self.expanded.symmetric_difference_update({bid})
+        card.set_expanded(bid in self.expanded)
+
+    # ---- gradient colouring --------------------------------------------------------------
+    def set_gradient_norms(self, norms: dict) -> None:
+        """Colour each card by its latest gradient norm (log scale); `{}` clears the colours."""
+        from .gradient_colours import colour_for, norm_range
+        rng = norm_range(norms.values())
+        for bid, card in self.cards.items():
+            value = norms.get(bid)
+            card.set_gradient(None if value is None or rng is None else
+                              colour_for(value, *rng), value)
+        self.gradient_range.emit(rng)
+
+    # ---- gestures -------------------------------------------------------------------------
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.LeftButton:
+            port = port_at(self, event.scenePos())
+            if port is not None and port.is_output:
+                self._connect = ConnectGesture(self, port, self._why_not)
+                event.accept()
+                return
+        super().mousePressEvent(event)
+        if event.button() == Qt.LeftButton:
+            cards = [i for i in self.selectedItems() if isinstance(i, BlockCard)]
+            self._move = MoveGesture(cards) if cards else None
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._connect is not None:
+            reason = self._connect.move(event.scenePos())
+            if reason and event.widget() is not None:
+                QToolTip.showText(event.screenPos(), reason, event.widget())
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._connect is not None:
+            gesture, self._connect = self._connect, None
+            intent = gesture.finish(event.scenePos())
+            if intent is not None:
+                reason = self.controller.connect(*intent)
+                if reason:
+                    self.message.emit(reason)
+            return
+        super().mouseReleaseEvent(event)
+        if self._move is not None:
+            gesture, self._move = self._move, None
+            moved = gesture.finish()
+            if moved:
+                self.controller.move_blocks(moved)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        for item in self.items(event.scenePos()):
+            if isinstance(item, BlockCard):
+                self.toggle_expanded(item.block_id)
+                return
+        super().mouseDoubleClickEvent(event)
+
+    def _why_not(self, src: str, dst: str, port: int) -> str | None:
+        from cnn_explorer.model.errors import DesignError
+        try:
+            self.document.graph.check_connect(src, dst, port)
+        except DesignError as exc:
+            return str(exc)
+        return None
+
+    def port_of(self, bid: str, output: bool, index: int = 0) -> PortItem:
+        card = self.cards[bid]
+        return card.output if output else card.inputs[index]

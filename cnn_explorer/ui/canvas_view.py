@@ -1,0 +1,182 @@
+"""The canvas view: zoom on the wheel, pan with the middle button (or Space + drag), fit with
+Ctrl+0, rubber-band selection, and drops from the palette (a block at the cursor, or a preset).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsView, QWidget
+
+from .canvas_scene import CanvasScene
+from .gradient_colours import colour_for
+
+KIND_MIME = "application/x-cnn-explorer-kind"
+PRESET_MIME = "application/x-cnn-explorer-preset"
+
+
+class GradientLegend(QWidget):
+    """Colour bar in the canvas corner: what the card colours mean while gradients are shown."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.range: tuple[float, float] | None = None
+        self.setFixedSize(230, 46)
+        self.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.hide()
+
+    def set_range(self, rng) -> None:
+        self.range = rng
+        self.setVisible(rng is not None)
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        if self.range is None:
+            return
+        lo, hi = self.range
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(255, 255, 255, 225))
+        p.setPen(QPen(QColor("#34495e")))
+        p.drawText(QRectF(6, 2, 220, 14), Qt.AlignLeft, "gradient norm (log scale)")
+        grad = QLinearGradient(6, 0, 224, 0)
+        for i in range(11):
+            t = i / 10
+            grad.setColorAt(t, colour_for(lo * (hi / lo) ** t if hi > lo else lo, lo, hi))
+        p.fillRect(QRectF(6, 18, 218, 10), grad)
+        p.drawText(QRectF(6, 29, 110, 14), Qt.AlignLeft, f"{lo:.2g}")
+        p.drawText(QRectF(114, 29, 110, 14), Qt.AlignRight, f"{hi:.2g}")
+        p.end()
+
+
+class CanvasView(QGraphicsView):
+    zoom_changed = Signal(float)
+
+    def __init__(self, scene: CanvasScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self.canvas = scene
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+        self.setDragMode(QGraphicsView.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
+        self.setAcceptDrops(True)
+        self._pan_from: QPointF | None = None
+        self._space = False
+        self.legend = GradientLegend(self)
+        scene.gradient_range.connect(self.legend.set_range)
+
+    # ---- zoom and pan ---------------------------------------------------------------------
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def wheelEvent(self, event) -> None:
+        factor = 1.0015 ** event.angleDelta().y()
+        new = self.zoom() * factor
+        if 0.05 < new < 4.0:
+            self.scale(factor, factor)
+            self.zoom_changed.emit(self.zoom())
+        event.accept()
+
+    def fit_all(self) -> None:
+        rect = self.canvas.itemsBoundingRect()
+        if rect.isEmpty():
+            return
+        self.fitInView(rect.adjusted(-30, -30, 30, 30), Qt.KeepAspectRatio)
+        if self.zoom() > 1.0:  # a small design stays at natural size, centred
+            self.resetTransform()
+            self.centerOn(rect.center())
+        self.zoom_changed.emit(self.zoom())
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.OpenHandCursor)
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().unsetCursor()
+        super().keyReleaseEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MiddleButton or (self._space and event.button() == Qt.LeftButton):
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+            h.setValue(h.value() - int(delta.x()))
+            v.setValue(v.value() - int(delta.y()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.legend.move(10, self.viewport().height() - self.legend.height() - 10)
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawBackground(painter, rect)
+        if self.zoom() < 0.35:
+            return
+        painter.setPen(QPen(QColor("#e6e9ee"), 1))
+        step = 40
+        x = int(rect.left()) - int(rect.left()) % step
+        while x < rect.right():
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+            x += step
+        y = int(rect.top()) - int(rect.top()) % step
+        while y < rect.bottom():
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            y += step
+
+    # ---- drops from the palette ------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasFormat(KIND_MIME) or event.mimeData().hasFormat(PRESET_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasFormat(KIND_MIME) or event.mimeData().hasFormat(PRESET_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        mime = event.mimeData()
+        pos = self.mapToScene(event.position().toPoint())
+        if mime.hasFormat(KIND_MIME):
+            kind = bytes(mime.data(KIND_MIME)).decode()
+            self.drop_block(kind, pos)
+            event.acceptProposedAction()
+        elif mime.hasFormat(PRESET_MIME):
+            name = bytes(mime.data(PRESET_MIME)).decode()
+            self.canvas.controller.load_preset(name)
+            event.acceptProposedAction()
+        else:
+            super().dropEvent(event)
+
+    def drop_block(self, kind: str, scene_pos: QPointF) -> str | None:
+        """The card is centred on the cursor, as the user aimed."""
+        from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
+        at = (scene_pos.x() - CARD_WIDTH / 2, scene_pos.y() - CARD_HEIGHT / 2)
+        bid = self.canvas.controller.add_block(kind, at)
+        if bid is not None:
+            self.canvas.select_block(bid, centre=False)
+        return bid

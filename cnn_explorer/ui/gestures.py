@@ -1,0 +1,83 @@
+"""Mouse gestures on the canvas, each a small object: drag-to-connect and drag-to-move.
+
+The scene forwards mouse events to the active gesture; a gesture ends by handing the
+controller an intent (connect these ports, move these blocks) and never edits the model.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QLineF, QPointF, Qt
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsScene
+
+from .canvas_items import PROBLEM_RED, BlockCard, PortItem
+
+
+def port_at(scene: QGraphicsScene, pos: QPointF, slack: float = 4.0) -> PortItem | None:
+    """The port under `pos`, or the nearest one within a few pixels (ports are small)."""
+    for item in scene.items(pos):
+        if isinstance(item, PortItem):
+            return item
+    best, best_d = None, slack + 6.0
+    for item in scene.items(pos.x() - 12, pos.y() - 12, 24, 24, Qt.IntersectsItemShape,
+                            Qt.DescendingOrder):
+        if isinstance(item, PortItem):
+            d = QLineF(item.scenePos(), pos).length()
+            if d < best_d:
+                best, best_d = item, d
+    return best
+
+
+class ConnectGesture:
+    """From an output port: a live rubber line that follows the cursor to an input port.
+
+    `check(src, dst, port)` returns None when the connection is allowed, else the reason;
+    the line turns red over a port that would be refused, and the reason shows while hovering.
+    """
+
+    def __init__(self, scene: QGraphicsScene, source: PortItem, check) -> None:
+        self.scene, self.source, self.check = scene, source, check
+        self.line = QGraphicsLineItem(QLineF(source.scenePos(), source.scenePos()))
+        self.line.setPen(QPen(Qt.darkGray, 2, Qt.DashLine))
+        self.line.setZValue(10)
+        scene.addItem(self.line)
+        self.target: PortItem | None = None
+        self.reason: str | None = None
+
+    def move(self, pos: QPointF) -> str | None:
+        self.line.setLine(QLineF(self.source.scenePos(), pos))
+        port = port_at(self.scene, pos)
+        if self.target is not None and self.target is not port:
+            self.target.highlight(False)
+        self.target, self.reason = None, None
+        if port is not None and not port.is_output:
+            self.target = port
+            self.reason = self.check(self.source.card.block_id, port.card.block_id, port.index)
+            port.highlight(True, self.reason is None)
+            colour = Qt.darkGreen if self.reason is None else PROBLEM_RED
+            self.line.setPen(QPen(colour, 2, Qt.DashLine))
+        else:
+            self.line.setPen(QPen(Qt.darkGray, 2, Qt.DashLine))
+        return self.reason
+
+    def finish(self, pos: QPointF) -> tuple[str, str, int] | None:
+        """The intended connection (even a refused one: the controller says why), or None."""
+        self.move(pos)
+        self.scene.removeItem(self.line)
+        if self.target is None:
+            return None
+        self.target.highlight(False)
+        return (self.source.card.block_id, self.target.card.block_id, self.target.index)
+
+
+class MoveGesture:
+    """Cards dragged by the mouse: Qt moves the items; on release the new places become one
+    undoable move of all the cards that moved."""
+
+    def __init__(self, cards: list[BlockCard]) -> None:
+        self.start = {c.block_id: (c.pos().x(), c.pos().y()) for c in cards}
+        self.cards = cards
+
+    def finish(self) -> dict[str, tuple[float, float]]:
+        return {c.block_id: (c.pos().x(), c.pos().y()) for c in self.cards
+                if (c.pos().x(), c.pos().y()) != self.start[c.block_id]}

@@ -1,0 +1,200 @@
+"""The inspector (right dock): the selected block's form, the design's totals and problems,
+and the table of every layer. It reads the model and sends edits to the controller only.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QFormLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QScrollArea, QSpinBox, QSplitter, QTableView,
+                               QVBoxLayout, QWidget)
+
+from cnn_explorer.model.graph import GraphEvent
+from cnn_explorer.model.kinds import kind as lookup_kind
+from cnn_explorer.model.spec import spec_fields
+
+from .controller import EditController
+from .document import Document
+from .layer_table import LayerTableModel, format_flops
+from .param_editors import ParamEditor
+
+
+def format_bytes(n: int) -> str:
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+class BlockForm(QWidget):
+    """Name and typed parameter editors of one block; every change is an undo command."""
+
+    def __init__(self, document: Document, controller: EditController, parent=None) -> None:
+        super().__init__(parent)
+        self.document, self.controller = document, controller
+        self.block_id: str | None = None
+        self.editors: dict[str, ParamEditor] = {}
+        layout = QVBoxLayout(self)
+        self.header = QLabel("Select a block to edit it")
+        self.header.setWordWrap(True)
+        layout.addWidget(self.header)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        layout.addLayout(self.form)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d62728")
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+        self.name_edit: QLineEdit | None = None
+        document.graph_event.connect(self.on_graph_event)
+
+    def show_block(self, block_id: str | None) -> None:
+        if block_id == self.block_id:
+            return
+        self.block_id = block_id
+        self._build()
+
+    def _build(self) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.editors.clear()
+        self.error.clear()
+        self.name_edit = None
+        graph = self.document.graph
+        if self.block_id is None or self.block_id not in graph.block_ids():
+            self.block_id = None
+            self.header.setText("Select a block to edit it")
+            return
+        block = graph.block(self.block_id)
+        bk = lookup_kind(block.kind)
+        self.header.setText(f"<b>{bk.title}</b><br><span style='color:#566573'>{bk.doc}</span>")
+        self.name_edit = QLineEdit(block.name)
+        self.name_edit.editingFinished.connect(self._rename)
+        self.form.addRow("name", self.name_edit)
+        for field in spec_fields(bk.spec):
+            name = field["name"]
+            editor = ParamEditor(field, lambda v, n=name: self._commit(n, v))
+            editor.show(block.params.get(name, field["default"]))
+            self.editors[name] = editor
+            label = QLabel(name)
+            label.setToolTip(field.get("doc") or "")
+            self.form.addRow(label, editor.widget)
+
+    def _commit(self, name: str, value) -> None:
+        if self.block_id is None:
+            return
+        reason = self.controller.set_param(self.block_id, name, value)
+        self.error.setText(reason or "")
+        if reason:  # refused: show the model's value again
+            self.editors[name].show(self.document.graph.block(self.block_id).params.get(name))
+
+    def _rename(self) -> None:
+        if self.block_id is None or self.name_edit is None:
+            return
+        reason = self.controller.rename(self.block_id, self.name_edit.text().strip())
+        self.error.setText(reason or "")
+        if reason:
+            self.name_edit.setText(self.document.graph.block(self.block_id).name)
+
+    def on_graph_event(self, event: GraphEvent) -> None:
+        if self.block_id is None or event.block_id != self.block_id:
+            return
+        if event.kind == "block_removed":
+            self.block_id = None
+            self._build()
+        elif event.kind == "param_changed":
+            block = self.document.graph.block(self.block_id)
+            for name, editor in self.editors.items():
+                editor.show(block.params.get(name))
+        elif event.kind == "renamed" and self.name_edit is not None:
+            self.name_edit.setText(self.document.graph.block(self.block_id).name)
+
+
+class Inspector(QWidget):
+    """Block form on top; totals, problems and the layer table below, in a splitter."""
+
+    block_activated = Signal(str)  # a problem or a table row was clicked: select its block
+
+    def __init__(self, document: Document, controller: EditController, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.form = BlockForm(document, controller)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        summary = QWidget()
+        col = QVBoxLayout(summary)
+        col.setContentsMargins(4, 4, 4, 4)
+        row = QFormLayout()
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 65536)
+        self.batch.setValue(document.design.settings.batch_size)
+        self.batch.setToolTip("batch size for the activation-memory estimate")
+        self.batch.valueChanged.connect(lambda _: self.on_report(self.document.report()))
+        row.addRow("batch size", self.batch)
+        col.addLayout(row)
+        self.totals = QLabel()
+        self.totals.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        col.addWidget(self.totals)
+        col.addWidget(QLabel("Problems"))
+        self.problems = QListWidget()
+        self.problems.setWordWrap(True)
+        self.problems.itemClicked.connect(self._problem_clicked)
+        self.problems.itemActivated.connect(self._problem_clicked)
+        col.addWidget(self.problems)
+        self.layers = LayerTableModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.layers)
+        self.table.setSelectionBehavior(QTableView.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(20)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for col, width in enumerate((160, 100, 100, 90)):
+            self.table.setColumnWidth(col, width)
+        self.table.clicked.connect(self._row_clicked)
+        splitter = QSplitter(Qt.Vertical)
+        splitter.addWidget(scroll)
+        splitter.addWidget(summary)
+        splitter.addWidget(self.table)
+        splitter.setSizes([330, 200, 330])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        document.report_changed.connect(self.on_report)
+        self.on_report(document.report())
+
+    def on_report(self, report) -> None:
+        batch = self.batch.value()
+        mem = report.activation_bytes(batch)
+        self.totals.setText(
+            f"<b>{report.total_params:,}</b> parameters "
+            f"({report.trainable_params:,} trainable)<br>"
+            f"<b>{format_flops(report.flops)}</b>FLOPs per image<br>"
+            f"<b>{format_bytes(mem)}</b> activations at batch {batch}<br>"
+            f"{len(report.order)} blocks, {len(report.layers)} layers")
+        self.problems.clear()
+        graph = self.document.graph
+        for p in report.problems:
+            where = graph.block(p.block_id).name if p.block_id in graph.block_ids() else "design"
+            item = QListWidgetItem(f"{where}: {p.message}")
+            item.setData(Qt.UserRole, p.block_id)
+            item.setForeground(Qt.red)
+            self.problems.addItem(item)
+        if not report.problems:
+            self.problems.addItem(QListWidgetItem("No problems: every shape fits."))
+        self.layers.set_report(report)
+
+    def totals_text(self) -> str:
+        return self.totals.text()
+
+    def _problem_clicked(self, item: QListWidgetItem) -> None:
+        bid = item.data(Qt.UserRole)
+        if bid:
+            self.block_activated.emit(bid)
+
+    def _row_clicked(self, index) -> None:
+        bid = self.layers.block_at(index.row())
+        if bid:
+            self.block_activated.emit(bid)

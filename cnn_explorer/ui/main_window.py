@@ -1,0 +1,281 @@
+"""The main window: palette (left), canvas (centre), inspector (right), training (bottom).
+
+It wires views to the document and controller and owns the menus; it holds no design state of
+its own (the title and modified marker come from the document and its undo stack).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+
+from cnn_explorer.model.errors import DesignFileError
+from cnn_explorer.model.presets import PRESETS, build_preset
+
+from .canvas_scene import CanvasScene
+from .canvas_view import CanvasView
+from .controller import CLIPBOARD_MIME, EditController
+from .document import Document
+from .files import FileActions, adopt
+from .icons import app_icon
+from .inspector import Inspector
+from .keras_actions import KerasActions
+from .palette import Palette
+from .preset_dialog import PresetDialog
+from .recovery import RecoveryStore
+
+START_PRESET = "plain-cnn"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, path: str | Path | None = None, offer_recovery: bool = True,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowIcon(app_icon())
+        self.resize(1560, 960)
+        self.document = Document(self)
+        self.controller = EditController(self.document, self)
+        self.scene = CanvasScene(self.document, self.controller, self)
+        self.view = CanvasView(self.scene)
+        self.setCentralWidget(self.view)
+        self.palette = Palette()
+        self.inspector = Inspector(self.document, self.controller)
+        self.files = FileActions(self, self.document)
+        self.keras = KerasActions(self, self.document, self.controller)
+        self.recovery = RecoveryStore(self.document, parent=self)
+        self.training_panel = None
+        self._paste_count = 0
+        self._dock("Blocks", self.palette, Qt.LeftDockWidgetArea, 230)
+        self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea, 500)
+        self._add_training_panel()
+        self._build_menus()
+        self._wire()
+        self.zoom_label = QLabel()
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self._start(path, offer_recovery)
+
+    # ---- construction ---------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area, width: int) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.resizeDocks([dock], [width], Qt.Horizontal)
+        return dock
+
+    def _add_training_panel(self) -> None:
+        """The training engineer's panel, when present; the window works without it."""
+        try:
+            from .training_panel import TrainingPanel
+        except ImportError:
+            return
+        self.training_panel = TrainingPanel(self.document.snapshot, self)
+        dock = self._dock("Training", self.training_panel, Qt.BottomDockWidgetArea, 300)
+        self.resizeDocks([dock], [280], Qt.Vertical)
+        panel = self.training_panel
+        if hasattr(panel, "block_gradient_norms"):
+            panel.block_gradient_norms.connect(self.scene.set_gradient_norms)
+        if hasattr(panel, "run_finished"):
+            panel.run_finished.connect(lambda msg: self.statusBar().showMessage(str(msg), 8000))
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.WindowShortcut)
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        f = bar.addMenu("&File")
+        self._action(f, "&New", self.files.new, QKeySequence.New)
+        self._action(f, "&Open\u2026", self.files.open, QKeySequence.Open)
+        self.recent_menu = f.addMenu("Open &Recent")
+        self._action(f, "&Save", self.files.save, QKeySequence.Save)
+        self._action(f, "Save &As\u2026", self.files.save_as, "Ctrl+Shift+S")
+        f.addSeparator()
+        self._action(f, "&Import Keras model\u2026", self.keras.import_keras,
+                     tip="Read a .keras file into a design (loads TensorFlow)")
+        self._action(f, "&Export Python\u2026", self.keras.export_python,
+                     tip="Write Keras source that rebuilds this model")
+        f.addSeparator()
+        self._action(f, "&Quit", self.close, QKeySequence.Quit)
+        e = bar.addMenu("&Edit")
+        stack = self.document.undo_stack
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        e.addAction(self.undo_action)
+        e.addAction(self.redo_action)
+        e.addSeparator()
+        self._action(e, "Cu&t", self.cut, QKeySequence.Cut)
+        self._action(e, "&Copy", self.copy, QKeySequence.Copy)
+        self._action(e, "&Paste", self.paste, QKeySequence.Paste)
+        self.delete_action = self._action(e, "&Delete", self.scene.delete_selection,
+                                          QKeySequence.Delete)
+        self._action(e, "Select &All", self.select_all, QKeySequence.SelectAll)
+        e.addSeparator()
+        self._action(e, "Auto &Layout", self.controller.auto_layout, "Ctrl+L")
+        v = bar.addMenu("&View")
+        self._action(v, "&Fit Design", self.view.fit_all, "Ctrl+0")
+        self._action(v, "Zoom &In", lambda: self.view.scale(1.25, 1.25), QKeySequence.ZoomIn)
+        self._action(v, "Zoom &Out", lambda: self.view.scale(0.8, 0.8), QKeySequence.ZoomOut)
+        self._action(v, "&Expand/Collapse Block", self.toggle_selected, "E",
+                     tip="Show a composite block's layers on its card (or double-click it)")
+        self._action(v, "Clear &Gradient Colours", lambda: self.scene.set_gradient_norms({}))
+        v.addSeparator()
+        for dock in self.findChildren(QDockWidget):
+            v.addAction(dock.toggleViewAction())
+        p = bar.addMenu("&Presets")
+        for name, preset in PRESETS.items():
+            action = self._action(p, name, lambda n=name: self.choose_preset(n))
+            action.setStatusTip(preset.description)
+        h = bar.addMenu("&Help")
+        self._action(h, "&About", lambda: QMessageBox.about(
+            self, "CNN Explorer", "Design convolutional networks on a canvas, see every shape "
+            "and parameter count, train on CIFAR and watch the gradients."))
+        self._fill_recent()
+
+    def _wire(self) -> None:
+        stack = self.document.undo_stack
+        stack.cleanChanged.connect(self._update_title)
+        self.document.file_changed.connect(self._update_title)
+        self.controller.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.scene.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.inspector.block_activated.connect(lambda b: self.scene.select_block(b, True))
+        self.palette.add_requested.connect(self.add_after_selection)
+        self.palette.preset_requested.connect(self.choose_preset)
+        self.files.recent_changed.connect(self._fill_recent)
+        self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+
+    def _start(self, path, offer_recovery: bool) -> None:
+        if path is None or not self.files.open(path):
+            adopt(self.document, build_preset(START_PRESET), None)
+        self.document.flush()
+        if offer_recovery:
+            self.offer_recovery()
+        self.recovery.start()
+        self._update_title()
+
+    # ---- behaviour ------------------------------------------------------------------------
+    def offer_recovery(self) -> bool:
+        """After a crash: offer the autosaved design back (it opens modified, unsaved)."""
+        data = self.recovery.pending()
+        if data is None:
+            return False
+        answer = QMessageBox.question(
+            self, "Recover design?", "CNN Explorer did not close properly last time. Recover "
+            "the design you were editing?", QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+        if answer != QMessageBox.Yes:
+            self.recovery.discard()
+            return False
+        try:
+            design = self.recovery.design_of(data)
+        except DesignFileError as exc:
+            self.files.error("Cannot recover", str(exc))
+            self.recovery.discard()
+            return False
+        source = data.get("source_path")
+        adopt(self.document, design, Path(source) if source else None)
+        self.document.undo_stack.resetClean()  # recovered work is not saved anywhere yet
+        self.document.flush()
+        return True
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.display_name}[*] \u2014 CNN Explorer")
+        self.setWindowModified(not self.document.undo_stack.isClean())
+
+    def _selection_changed(self) -> None:
+        ids = self.scene.selected_block_ids()
+        self.inspector.form.show_block(ids[0] if len(ids) == 1 else None)
+
+    def add_after_selection(self, kind: str) -> None:
+        ids = self.scene.selected_block_ids()
+        bid = self.controller.add_after(kind, ids[-1] if ids else None)
+        if bid is not None:
+            self.scene.select_block(bid, centre=True)
+
+    def choose_preset(self, name: str) -> None:
+        params: dict = {}
+        if PresetDialog.has_knobs(name):
+            dialog = PresetDialog(name, self)
+            if dialog.exec() != PresetDialog.Accepted:
+                return
+            params = dialog.params()
+        self.controller.load_preset(name, **params)
+        self.document.flush()
+        self.view.fit_all()
+
+    def toggle_selected(self) -> None:
+        for bid in self.scene.selected_block_ids():
+            self.scene.toggle_expanded(bid)
+
+    def select_all(self) -> None:
+        for card in self.scene.cards.values():
+            card.setSelected(True)
+
+    def copy(self) -> bool:
+        ids = self.scene.selected_block_ids()
+        if not ids:
+            return False
+        mime = QMimeData()
+        text = self.controller.copy_blocks(ids)
+        mime.setData(CLIPBOARD_MIME, text.encode())
+        mime.setText(text)
+        QGuiApplication.clipboard().setMimeData(mime)
+        self._paste_count = 0
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.scene.delete_selection()
+
+    def paste(self) -> list[str]:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None or not mime.hasFormat(CLIPBOARD_MIME):
+            self.statusBar().showMessage("Nothing to paste: copy some blocks first", 5000)
+            return []
+        self._paste_count += 1
+        shift = 40.0 * self._paste_count
+        ids = self.controller.paste_blocks(bytes(mime.data(CLIPBOARD_MIME)).decode(),
+                                           (shift, shift))
+        self.scene.clearSelection()
+        for bid in ids:
+            self.scene.cards[bid].setSelected(True)
+        return ids
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.files.recent():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda checked=False, p=path: self._open_recent(p))
+        self.recent_menu.setEnabled(bool(self.files.recent()))
+
+    def _open_recent(self, path: str) -> None:
+        if self.files.maybe_save():
+            self.files.open(path)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_fitted", False):
+            self._fitted = True
+            self.view.fit_all()
+
+    def closeEvent(self, event) -> None:
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        if self.training_panel is not None and hasattr(self.training_panel, "stop_and_join"):
+            self.training_panel.stop_and_join(5.0)
+        self.recovery.timer.stop()
+        self.recovery.discard()
+        event.accept()

@@ -1,0 +1,101 @@
+"""Where the app keeps its state, and crash recovery.
+
+The current design is written every few seconds (only when it changed) to a recovery file in
+the state folder; a clean close deletes it, so a recovery file found at start-up means the last
+session ended without closing: the window offers it back. The state folder is
+$CNN_EXPLORER_STATE_DIR when set (tests point it at a temp dir), else Qt's AppDataLocation.
+Settings (recent files) live there too when the variable is set, so tests never touch the
+user's own settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer
+
+from cnn_explorer.model.errors import DesignFileError
+from cnn_explorer.model.files import Design, design_from_dict, design_to_dict, write_text_atomic
+
+STATE_ENV = "CNN_EXPLORER_STATE_DIR"
+AUTOSAVE_MS = 5000
+
+
+def state_dir() -> Path:
+    custom = os.environ.get(STATE_ENV)
+    path = Path(custom) if custom else Path(
+        QStandardPaths.writableLocation(QStandardPaths.AppDataLocation) or
+        Path.home() / ".cnn-explorer")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def app_settings() -> QSettings:
+    if os.environ.get(STATE_ENV):
+        return QSettings(str(state_dir() / "settings.ini"), QSettings.IniFormat)
+    return QSettings("cnn-explorer", "CNN Explorer")
+
+
+class RecoveryStore(QObject):
+    """Autosaves a document to `recovery.json` on a timer; reads it back after a crash."""
+
+    def __init__(self, document, folder: Path | None = None, interval_ms: int = AUTOSAVE_MS,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.path = (folder or state_dir()) / "recovery.json"
+        self._saved_at_index: int | None = None
+        self.last_error: str | None = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.autosave)
+
+    def start(self) -> None:
+        self._saved_at_index = self.document.undo_stack.index()
+        self.timer.start()
+
+    def autosave(self) -> bool:
+        """Write the design if it changed since the last autosave; True if written."""
+        stack = self.document.undo_stack
+        if stack.isClean():
+            self.discard()
+            self._saved_at_index = stack.index()
+            return False
+        if stack.index() == self._saved_at_index and self.path.exists():
+            return False
+        data = {"saved_at": time.time(),
+                "source_path": str(self.document.path) if self.document.path else None,
+                "design": design_to_dict(self.document.design)}
+        try:
+            write_text_atomic(self.path, json.dumps(data))
+        except OSError as exc:  # a full disk must not break editing; say it once
+            self.last_error = f"autosave failed: {exc.strerror or exc}"
+            return False
+        self._saved_at_index = stack.index()
+        return True
+
+    def pending(self) -> dict | None:
+        """The recovery data left by a session that did not close cleanly, if readable."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) and "design" in data else None
+        except (OSError, ValueError):
+            return None
+
+    @staticmethod
+    def design_of(data: dict) -> Design:
+        try:
+            return design_from_dict(data["design"])
+        except (DesignFileError, KeyError, TypeError) as exc:
+            raise DesignFileError(f"the recovery file is damaged: {exc}") from None
+
+    def discard(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            pass

@@ -1,0 +1,162 @@
+"""Canvas: palette drops, the connect gesture, selection edits, layout, expand, colours."""
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QDropEvent
+
+from cnn_explorer.model.kinds import KINDS
+from cnn_explorer.ui.canvas_view import KIND_MIME
+from cnn_explorer.ui.palette import ROLE_VALUE, palette_mime
+
+from .helpers import card_rects, drag_port, model_state, overlapping
+
+
+def test_starts_with_plain_cnn_laid_out(window):
+    g = window.document.graph
+    assert window.windowTitle().startswith("plain-cnn")
+    assert len(window.scene.cards) == len(g) == 8
+    assert len(window.scene.edges) == len(g.connections()) == 7
+    assert len(g.positions()) == len(g)
+    assert overlapping(card_rects(window)) == []
+
+
+def test_drop_palette_entry_places_block_at_cursor(window, qtbot):
+    view = window.view
+    target = view.viewport().rect().center()
+    mime = palette_mime(KIND_MIME, "conv2d")
+    event = QDropEvent(QPointF(target), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    before = set(window.document.graph.block_ids())
+    view.dropEvent(event)
+    new = set(window.document.graph.block_ids()) - before
+    assert len(new) == 1
+    bid = new.pop()
+    assert window.document.graph.block(bid).kind == "conv2d"
+    card = window.scene.cards[bid]
+    assert card.sceneBoundingRect().contains(view.mapToScene(target))
+    assert window.scene.selected_block_ids() == [bid]
+    assert window.document.undo_stack.undoText() == "Add Conv2D"
+
+
+def test_palette_lists_every_kind_with_its_sentence_and_filters(window):
+    palette = window.palette
+    values = {e.data(0, ROLE_VALUE) for e in palette.entries()}
+    assert {"conv2d", "residual", "plain-cnn", "resnet50"} <= values
+    conv = palette.entry("conv2d")
+    assert KINDS["conv2d"].doc in conv.toolTip(0)
+    assert not conv.icon(0).isNull()
+    palette.filter.setText("skip connection")
+    shown = [e.data(0, ROLE_VALUE) for e in palette.entries() if not e.isHidden()]
+    assert shown == ["add"]
+
+
+def test_double_click_adds_after_selected_and_connects(window):
+    g = window.document.graph
+    conv1 = g.find("conv1").id
+    window.scene.select_block(conv1)
+    window.palette._activated(window.palette.entry("batch_norm"))
+    bn = window.scene.selected_block_ids()[0]
+    assert g.block(bn).kind == "batch_norm"
+    assert g.incoming(bn) == {0: conv1}
+    assert g.position(bn)[1] > g.position(conv1)[1]
+
+
+def test_connect_by_port_drag(window):
+    g = window.document.graph
+    window.controller.add_block("dense", (900.0, 0.0))
+    dense = g.find("dense_1").id
+    drag_port(window, g.find("flatten").id, dense)
+    assert g.incoming(dense) == {0: g.find("flatten").id}
+    assert len(window.scene.edges) == len(g.connections())
+
+
+def test_invalid_connection_is_refused_with_reason(window):
+    g = window.document.graph
+    before = model_state(window)
+    drag_port(window, g.find("conv2").id, g.find("fc1").id)  # fc1's port is taken
+    assert model_state(window) == before
+    assert "already connected" in window.statusBar().currentMessage()
+
+
+def test_delete_selection_is_one_undo_step(window):
+    g = window.document.graph
+    before = model_state(window)
+    for name in ("conv2", "pool2", "flatten"):
+        window.scene.cards[g.find(name).id].setSelected(True)
+    window.delete_action.trigger()
+    assert len(g) == 5 and len(window.scene.cards) == 5
+    window.document.undo_stack.undo()
+    assert model_state(window) == before
+    assert len(window.scene.edges) == 7
+
+
+def test_copy_paste_keeps_inner_connections(window):
+    g = window.document.graph
+    for name in ("conv2", "pool2"):
+        window.scene.cards[g.find(name).id].setSelected(True)
+    assert window.copy()
+    new = window.paste()
+    assert len(new) == 2 and len(g) == 10
+    by_kind = {g.block(i).kind: i for i in new}
+    assert set(by_kind) == {"conv2d", "max_pool"}
+    assert g.incoming(by_kind["max_pool"]) == {0: by_kind["conv2d"]}
+    assert g.block(by_kind["conv2d"]).params == g.find("conv2").params
+    window.document.undo_stack.undo()
+    assert len(g) == 8
+
+
+def test_expand_shows_layers_and_collapse_hides_them(window):
+    window.controller.load_preset("resnet20")
+    window.document.flush()
+    bid = window.document.graph.find("stage1_block1").id
+    card = window.scene.cards[bid]
+    height = card.height()
+    window.scene.toggle_expanded(bid)
+    layers = window.document.report().blocks[bid].layers
+    assert card.expanded and len(card.layer_rows) == len(layers) >= 6
+    assert card.height() > height
+    window.scene.toggle_expanded(bid)
+    assert not card.expanded and card.height() == height
+
+
+def test_problem_outlined_with_message_and_click_selects(window, qtbot):
+    g = window.document.graph
+    window.controller.set_param(g.find("input").id, "height", 5)
+    window.document.flush()
+    bad = [bid for bid, c in window.scene.cards.items() if c.problems]
+    assert bad == [g.find("conv2").id]
+    card = window.scene.cards[bad[0]]
+    assert "conv2" in card.toolTip() or "3" in card.toolTip()
+    assert card.toolTip() == "\n".join(window.document.report().blocks[bad[0]].problems)
+    problems = window.inspector.problems
+    item = problems.item(0)
+    assert item.text().startswith("conv2:")
+    window.scene.clearSelection()
+    problems.itemClicked.emit(item)
+    assert window.scene.selected_block_ids() == [bad[0]]
+
+
+def test_big_presets_lay_out_without_overlaps(window):
+    for name in ("resnet50", "densenet-bc-100", "efficientnet-b0", "vgg19"):
+        window.controller.load_preset(name)
+        window.document.flush()
+        assert len(window.scene.cards) == len(window.document.graph)
+        assert overlapping(card_rects(window)) == [], name
+
+
+def test_gradient_norms_colour_cards_and_show_legend(window):
+    ids = window.document.graph.block_ids()
+    window.scene.set_gradient_norms({ids[1]: 1e-5, ids[2]: 1e-1})
+    low, high = window.scene.cards[ids[1]].gradient, window.scene.cards[ids[2]].gradient
+    assert low is not None and high is not None and low != high
+    assert window.scene.cards[ids[3]].gradient is None
+    assert window.view.legend.isVisibleTo(window.view)
+    window.scene.set_gradient_norms({})
+    assert window.scene.cards[ids[1]].gradient is None
+    assert not window.view.legend.isVisibleTo(window.view)
+
+
+def test_zoom_and_fit(window):
+    window.controller.load_preset("resnet50")
+    window.document.flush()
+    window.view.fit_all()
+    visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    assert visible.contains(window.scene.itemsBoundingRect())
