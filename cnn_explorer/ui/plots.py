@@ -56,7 +56,7 @@ class GradientLegend(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.lo, self.hi = 1e-6, 1.0
-        self.setMinimumSize(160, 34)
+        self.setMinimumSize(250, 34)
         self.setToolTip("Canvas colouring: each block's latest gradient norm on a log scale")
 
     def set_range(self, lo: float, hi: float) -> None:
@@ -66,15 +66,16 @@ class GradientLegend(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
         painter = QPainter(self)
-        bar = QRectF(4, 2, self.width() - 8, 14)
+        label_w = 92
+        painter.setPen(self.palette().windowText().color())
+        painter.drawText(QRectF(0, 2, label_w, 14), Qt.AlignRight, "gradient norm ")
+        bar = QRectF(label_w, 2, self.width() - label_w - 4, 14)
         gradient = QLinearGradient(bar.topLeft(), bar.topRight())
         for t, _ in STOPS:
             gradient.setColorAt(t, _stop_colour(t))
         painter.fillRect(bar, gradient)
-        painter.setPen(self.palette().windowText().color())
-        text = QRectF(4, 18, self.width() - 8, 14)
+        text = QRectF(label_w, 18, bar.width(), 14)
         painter.drawText(text, Qt.AlignLeft, f"{self.lo:.1e}")
-        painter.drawText(text, Qt.AlignHCenter, "gradient norm")
         painter.drawText(text, Qt.AlignRight, f"{self.hi:.1e}")
 
 
@@ -102,7 +103,8 @@ class TrainingPlots(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         self.loss_plot = self._plot("Loss", "step", "loss")
         self.acc_plot = self._plot("Accuracy", "step", "accuracy")
-        self.time_plot = self._plot("Gradient norm per layer", "step", "L2 norm", log_y=True)
+        self.time_plot = self._plot("Gradient norm per layer (blue: first, red: last)",
+                                    "step", "L2 norm", log_y=True)
         self.depth_plot = self._plot("Gradient by depth (latest step)", "layer depth",
                                      "L2 norm", log_y=True)
         self.heat_plot = self._plot("log10 gradient norm: layer x step", "recorded step",
@@ -139,6 +141,7 @@ class TrainingPlots(QWidget):
         plot.setLabel("left", y)
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setLogMode(y=log_y)
+        plot.getAxis("left").enableAutoSIPrefix(False)
         plot.setMinimumSize(220, 150)
         return plot
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QScrollArea, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from cnn_explorer.training.records import EpochRecord, RunInfo, StepRecord, block_norms
@@ -67,12 +67,16 @@ class TrainingPanel(QWidget):
         self.depth.setValue(20)
         self.depth.setPrefix("depth ")
         self.depth.setToolTip("Depth N of plain-N and residual-N (6n+2: 8, 14, 20, 32, 44, 56)")
+        self.batch_norm = QCheckBox("BN")
+        self.batch_norm.setChecked(True)
+        self.batch_norm.setToolTip("Batch norm in both nets of the experiment (off + sigmoid "
+                                   "override shows vanishing gradients)")
         self.degradation_button = self._button(
             "Plain vs residual", self.start_degradation,
             "Train plain-N and residual-N on the same data and settings, overlaid")
         buttons = QHBoxLayout()
         for w in (self.train_button, self.pause_button, self.stop_button, self.degradation_button,
-                  self.depth, self._button("Preview data", self.preview_data),
+                  self.depth, self.batch_norm, self._button("Preview data", self.preview_data),
                   self._button("Open run log...", self.open_run_log_dialog),
                   self._button("Export PNG...", self.export_png_dialog),
                   self._button("Export CSV...", self.export_csv_dialog)):
@@ -143,8 +147,9 @@ class TrainingPanel(QWidget):
             settings = self.form.settings()
             classes = 100 if settings.dataset == "cifar100" else 10
             depth = self.depth.value()
-            jobs = [self._job(build_preset(name, depth=depth, classes=classes), settings,
-                              f"{name.split('-')[0]}-{depth}")
+            bn = self.batch_norm.isChecked()
+            jobs = [self._job(build_preset(name, depth=depth, classes=classes, batch_norm=bn),
+                              settings, f"{name.split('-')[0]}-{depth}")
                     for name in ("plain-deep", "residual-deep")]
         except Exception as exc:
             self._show(f"Cannot start the experiment: {exc}")

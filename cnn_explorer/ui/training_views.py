@@ -119,6 +119,7 @@ class DegradationPlots(QWidget):
             plot.setLabel("bottom", x)
             plot.setLabel("left", y)
             plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.getAxis("left").enableAutoSIPrefix(False)
             plot.addLegend(offset=(-5, 5))
             layout.addWidget(plot)
         self.profile_plot.setLogMode(y=True)

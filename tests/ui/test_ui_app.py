@@ -1,0 +1,123 @@
+"""Presets through the UI, the preset dialog, the Keras bridge wiring, start-up and the
+platform-plugin check."""
+
+import subprocess
+import sys
+import textwrap
+import types
+
+from PySide6.QtWidgets import QDialogButtonBox
+
+from cnn_explorer.model.presets import PRESETS, build_preset
+from cnn_explorer.ui.app import platform_problem
+from cnn_explorer.ui.preset_dialog import PresetDialog
+
+from .helpers import card_rects, overlapping
+
+# Parameter totals (the ResNet paper's table: ResNet-20 0.27M, ResNet-56 0.85M; ResNet-50 23.6M
+# with a 10-class head; DenseNet-BC-100 k=12 0.8M); the model tests check them against Keras.
+TOTALS = {"plain-cnn": 325956, "alexnet": 7135114, "vgg16": 33638218, "vgg19": 38947914,
+          "resnet20": 274042, "resnet56": 860026, "resnet50": 23581642,
+          "densenet-bc-100": 793150, "se-resnet": 278452, "efficientnet-b0": 4062374,
+          "nasnet-cells": 124682, "plain-deep": 271098, "residual-deep": 274042}
+
+
+def test_each_preset_loads_without_problems_and_right_total(window):
+    assert set(TOTALS) == set(PRESETS)
+    for name, total in TOTALS.items():
+        window.controller.load_preset(name)
+        window.document.flush()
+        report = window.document.report()
+        assert report.problems == [], name
+        assert report.total_params == total, name
+        assert f"<b>{total:,}</b> parameters" in window.inspector.totals_text()
+        assert window.inspector.problems.item(0).text().startswith("No problems")
+        assert len(window.scene.cards) == len(window.document.graph)
+        assert overlapping(card_rects(window)) == [], name
+
+
+def test_preset_dialog_phi_rescales_live(qtbot):
+    dialog = PresetDialog("efficientnet-b0")
+    qtbot.addWidget(dialog)
+    b0 = dialog.summary.text()
+    assert f"{TOTALS['efficientnet-b0']:,}" in b0
+    dialog.controls["phi"].setValue(1.0)
+    b1_total = build_preset("efficientnet-b0", phi=1.0).graph.report().total_params
+    assert f"{b1_total:,}" in dialog.summary.text() != b0
+    assert dialog.params() == {"phi": 1.0}
+
+
+def test_preset_dialog_refuses_bad_depth(qtbot):
+    dialog = PresetDialog("plain-deep")
+    qtbot.addWidget(dialog)
+    dialog.controls["depth"].setValue(21)
+    assert "6n+2" in dialog.summary.text() or "depth" in dialog.summary.text()
+    assert not dialog.buttons.button(QDialogButtonBox.Ok).isEnabled()
+    dialog.controls["depth"].setValue(32)
+    assert dialog.buttons.button(QDialogButtonBox.Ok).isEnabled()
+
+
+def test_import_runs_off_the_gui_thread_and_is_undoable(window, qtbot, monkeypatch):
+    import threading
+
+    seen = {}
+
+    class ImportProblem(Exception):
+        pass
+
+    def import_keras_file(path):
+        seen["thread"] = threading.current_thread().name
+        if path.endswith("bad.keras"):
+            raise ImportProblem("layer Lambda cannot be imported")
+        return build_preset("resnet20")
+
+    fake = types.ModuleType("cnn_explorer.keras.importer")
+    fake.ImportProblem, fake.import_keras_file = ImportProblem, import_keras_file
+    monkeypatch.setitem(sys.modules, "cnn_explorer.keras.importer", fake)
+    with qtbot.waitSignal(window.keras.imported, timeout=5000):
+        assert window.keras.import_keras("model.keras")
+    assert seen["thread"] == "keras-import"
+    assert len(window.document.graph) == 13 and len(window.document.graph.positions()) == 13
+    assert window.undo_action.text() == "&Undo Import model.keras"
+    with qtbot.waitSignal(window.keras.failed, timeout=5000):
+        window.keras.import_keras("bad.keras")
+
+
+def test_export_python_writes_the_bridge_source(window, monkeypatch, tmp_path):
+    fake = types.ModuleType("cnn_explorer.keras.export")
+    fake.export_python = lambda design: f"# {len(design.graph)} blocks\n"
+    monkeypatch.setitem(sys.modules, "cnn_explorer.keras.export", fake)
+    out = tmp_path / "model.py"
+    assert window.keras.export_python(str(out))
+    assert out.read_text() == "# 8 blocks\n"
+
+
+def test_window_appears_before_tensorflow_is_imported(tmp_path):
+    script = textwrap.dedent("""
+        import sys
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from cnn_explorer.ui.main_window import MainWindow
+        w = MainWindow(offer_recovery=False)
+        w.show()
+        app.processEvents()
+        print("shown", w.isVisible(), "tensorflow" in sys.modules, "keras" in sys.modules)
+    """)
+    env = {"QT_QPA_PLATFORM": "offscreen", "CNN_EXPLORER_STATE_DIR": str(tmp_path),
+           "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert "shown True False False" in out.stdout, out.stderr
+
+
+def test_missing_xcb_libraries_give_a_helpful_message():
+    def load(name):
+        if name == "libxcb-cursor.so.0":
+            raise OSError(name)
+
+    msg = platform_problem({"DISPLAY": ":0"}, "linux", load)
+    assert "libxcb-cursor0" in msg and "apt-get install" in msg and "offscreen" in msg
+    assert platform_problem({"DISPLAY": ":0"}, "linux", lambda n: None) is None
+    assert "offscreen" in platform_problem({}, "linux", load)
+    assert platform_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux", load) is None
+    assert platform_problem({}, "darwin", load) is None
