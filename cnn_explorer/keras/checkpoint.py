@@ -1,0 +1,40 @@
+"""Trained models on disk: the `.keras` file and, beside it, the design it was built from.
+
+The design JSON (`run.design.json` beside `run.keras`) is what reopens on the canvas, with the
+same blocks, names, parameters and positions; the `.keras` file holds the weights.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cnn_explorer.model.files import Design, load_design, save_design
+
+
+def design_path(path: str | os.PathLike) -> Path:
+    """Where the design of a trained model is kept: `x.keras` -> `x.design.json`."""
+    return Path(path).with_suffix(".design.json")
+
+
+def save_trained(model, design: Design, path: str | os.PathLike) -> None:
+    """Write the trained model (`path`, .keras) and its design beside it (atomically)."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"{path.name}: a trained model is saved as a .keras file")
+    tmp = path.with_name(f".{path.stem}.partial.keras")
+    model.save(tmp)
+    os.replace(tmp, path)  # a crash mid-save leaves the previous checkpoint whole
+    save_design(design, design_path(path))
+
+
+def load_trained_design(path: str | os.PathLike) -> Design:
+    """The design of a trained model: its saved design JSON, or, when that is missing (a
+    `.keras` file from elsewhere), the model imported safely from the `.keras` file."""
+    path = Path(path)
+    beside = design_path(path)
+    if beside.exists():
+        return load_design(beside)
+    from .importer import import_keras_file
+
+    return import_keras_file(path)
