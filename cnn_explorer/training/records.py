@@ -6,6 +6,7 @@ terminal progress bar, the Qt worker), so the run knows nothing of files or widg
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import asdict, dataclass, field
 
@@ -134,3 +135,16 @@ class TrainingError(RuntimeError):
 
 class TrainingDiverged(TrainingError):
     """The loss became NaN or infinite."""
+
+
+def block_norms(layers: list[dict], grad_norms) -> dict[str, float]:
+    """A block's gradient norm: the L2 norm of all its layers' gradients concatenated.
+
+    That is sqrt(sum of its layers' squared norms): the exact norm of the block's gradient,
+    so a block with many layers is compared fairly with a single conv.
+    """
+    squares: dict[str, float] = {}
+    for layer, norm in zip(layers, grad_norms):
+        if layer.get("block"):
+            squares[layer["block"]] = squares.get(layer["block"], 0.0) + float(norm) ** 2
+    return {block: math.sqrt(s) for block, s in squares.items()}

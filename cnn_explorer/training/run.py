@@ -16,7 +16,7 @@ import numpy as np
 from .data import DataArrays, load_dataset
 from .pipeline import Split, eval_dataset, split_data, train_dataset
 from .records import (EpochRecord, RunControl, RunInfo, RunListener, RunResult, StepRecord,
-                      TrainingDiverged, TrainingError)
+                      TrainingDiverged, TrainingError, block_norms)  # noqa: F401 (re-export)
 
 FLUSH_EVERY_S = 0.2  # at most ~5 batches of progress a second reach the listener
 
@@ -29,19 +29,6 @@ def layer_blocks(design) -> dict[str, str]:
         return dict(infer(design.graph).block_of_layer())
     except Exception:  # a report that cannot map names only loses the canvas colouring
         return {}
-
-
-def block_norms(layers: list[dict], grad_norms) -> dict[str, float]:
-    """A block's gradient norm: the L2 norm of all its layers' gradients concatenated.
-
-    That is sqrt(sum of its layers' squared norms): the exact norm of the block's gradient,
-    so a block with many layers is compared fairly with a single conv.
-    """
-    squares: dict[str, float] = {}
-    for layer, norm in zip(layers, grad_norms):
-        if layer.get("block"):
-            squares[layer["block"]] = squares.get(layer["block"], 0.0) + float(norm) ** 2
-    return {block: math.sqrt(s) for block, s in squares.items()}
 
 
 def build_design_model(design, settings):

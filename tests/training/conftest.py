@@ -54,3 +54,33 @@ def make_tiny_settings(**changes):
 
     base = dict(dataset="sample", batch_size=32, epochs=1, subset=256, validation_split=0.25)
     return RunSettings(**{**base, **changes})
+
+
+def make_tiny_design(broken: bool = False):
+    """input -> conv (stride 2) -> global pool -> classifier, built with the model API.
+
+    `broken` adds an Add block with one input missing, so the design does not build.
+    """
+    from cnn_explorer.model.files import Design
+    from cnn_explorer.model.graph import Graph
+    from cnn_explorer.model.settings import RunSettings
+
+    g = Graph()
+    last = g.add_block("input", {"height": 32, "width": 32, "channels": 3}, "input")
+    for kind, name, params in (("conv2d", "conv1", {"filters": 8, "strides": 2}),
+                               ("global_avg_pool", "pool", {}),
+                               ("classifier", "predictions", {"classes": 10})):
+        bid = g.add_block(kind, params, name)
+        g.connect(last, bid)
+        last = bid
+    if broken:
+        add = g.add_block("add", {}, "dangling_add")
+        g.connect(last, add, 0)
+    settings = RunSettings(dataset="sample", batch_size=32, epochs=1, subset=160,
+                           validation_split=0.2)
+    return Design(g, settings, "tiny-broken" if broken else "tiny")
+
+
+@pytest.fixture
+def tiny_design():
+    return make_tiny_design

@@ -1,0 +1,195 @@
+"""Training plots: loss/accuracy, gradient norm over time, gradient-by-depth, layer x step heatmap.
+
+Every plot reads a RunHistory (growing numpy buffers) and is redrawn from a timer with
+`setData` on existing items, never once per message (pyqtgraph's scrollingPlots habit).
+Also the gradient colour scale the canvas shares: `gradient_colour(norm, lo, hi)`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QLinearGradient, QPainter
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from cnn_explorer.training.runlog import RunHistory
+
+# Log-scale gradient colours: blue = vanishing, pale yellow = middle, red = largest.
+STOPS = ((0.0, (49, 54, 149)), (0.25, (116, 173, 209)), (0.5, (255, 255, 191)),
+         (0.75, (244, 109, 67)), (1.0, (165, 0, 38)))
+FLOOR = 1e-30  # log axes cannot show zero; a dead layer's norm is drawn at this floor
+MAX_HEATMAP_COLUMNS = 600
+
+
+def gradient_colour(norm: float, lo: float, hi: float) -> QColor:
+    """Colour of a gradient norm on a log scale between lo and hi (the canvas uses this too)."""
+    if not (norm > 0 and math.isfinite(norm)):
+        return QColor(200, 200, 200)
+    span = math.log10(hi) - math.log10(lo) if hi > lo > 0 else 0.0
+    t = 0.5 if span == 0 else (math.log10(norm) - math.log10(lo)) / span
+    return _stop_colour(min(1.0, max(0.0, t)))
+
+
+def _stop_colour(t: float) -> QColor:
+    for (t0, c0), (t1, c1) in zip(STOPS, STOPS[1:]):
+        if t <= t1:
+            f = (t - t0) / (t1 - t0)
+            return QColor(*(int(a + (b - a) * f) for a, b in zip(c0, c1)))
+    return QColor(*STOPS[-1][1])
+
+
+def depth_colour(depth: int, layers: int) -> QColor:
+    """Curves of the gradient-over-time plot: shallow layers blue, deep layers red."""
+    return _stop_colour(depth / max(1, layers - 1))
+
+
+def colour_map() -> pg.ColorMap:
+    return pg.ColorMap([t for t, _ in STOPS], [c for _, c in STOPS])
+
+
+class GradientLegend(QWidget):
+    """A small horizontal colour bar with the log range it stands for."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.lo, self.hi = 1e-6, 1.0
+        self.setMinimumSize(250, 34)
+        self.setToolTip("Canvas colouring: each block's latest gradient norm on a log scale")
+
+    def set_range(self, lo: float, hi: float) -> None:
+        if lo > 0 and hi > 0:
+            self.lo, self.hi = lo, hi
+            self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        painter = QPainter(self)
+        label_w = 92
+        painter.setPen(self.palette().windowText().color())
+        painter.drawText(QRectF(0, 2, label_w, 14), Qt.AlignRight, "gradient norm ")
+        bar = QRectF(label_w, 2, self.width() - label_w - 4, 14)
+        gradient = QLinearGradient(bar.topLeft(), bar.topRight())
+        for t, _ in STOPS:
+            gradient.setColorAt(t, _stop_colour(t))
+        painter.fillRect(bar, gradient)
+        text = QRectF(label_w, 18, bar.width(), 14)
+        painter.drawText(text, Qt.AlignLeft, f"{self.lo:.1e}")
+        painter.drawText(text, Qt.AlignRight, f"{self.hi:.1e}")
+
+
+def _log_safe(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values) & (values > FLOOR), values, FLOOR)
+
+
+def kernel_columns(history: RunHistory) -> list[int]:
+    """Conv and dense layers (not batch-norm scales): what 'depth' means in these plots."""
+    if history.info is None:
+        return []
+    norm_free = ("BatchNormalization", "LayerNormalization", "GroupNormalization")
+    return [i for i, layer in enumerate(history.info.layers) if layer["kind"] not in norm_free]
+
+
+class TrainingPlots(QWidget):
+    """The four live plots of one run, laid out in a grid."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.history: RunHistory | None = None
+        self._drawn_version = -1
+        self._layer_curves: list[pg.PlotDataItem] = []
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.loss_plot = self._plot("Loss", "step", "loss")
+        self.acc_plot = self._plot("Accuracy", "step", "accuracy")
+        self.time_plot = self._plot("Gradient norm per layer (blue: first, red: last)",
+                                    "step", "L2 norm", log_y=True)
+        self.depth_plot = self._plot("Gradient by depth (latest step)", "layer depth",
+                                     "L2 norm", log_y=True)
+        self.heat_plot = self._plot("log10 gradient norm: layer x step", "recorded step",
+                                    "layer depth")
+        for col, plot in enumerate((self.loss_plot, self.acc_plot)):
+            plot.addLegend(offset=(-5, 5))
+        self.train_loss = self.loss_plot.plot(pen=pg.mkPen("#1f77b4", width=1), name="train")
+        self.val_loss = self.loss_plot.plot(pen=pg.mkPen("#d62728", width=2), symbol="o",
+                                            symbolSize=6, name="validation")
+        self.train_acc = self.acc_plot.plot(pen=pg.mkPen("#1f77b4", width=1), name="train")
+        self.val_acc = self.acc_plot.plot(pen=pg.mkPen("#d62728", width=2), symbol="o",
+                                          symbolSize=6, name="validation")
+        self.depth_curve = self.depth_plot.plot(pen=pg.mkPen("#333", width=2), symbol="o",
+                                                symbolSize=5, symbolBrush="#d62728")
+        self.heatmap = pg.ImageItem(axisOrder="row-major")
+        self.heatmap.setColorMap(colour_map())
+        self.heat_plot.addItem(self.heatmap)
+        self.heat_bar = pg.ColorBarItem(colorMap=colour_map(), interactive=False, width=10)
+        self.heat_bar.setImageItem(self.heatmap, insert_in=self.heat_plot.getPlotItem())
+        for plot in (self.loss_plot, self.acc_plot, self.time_plot):
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+        grid.addWidget(self.loss_plot, 0, 0)
+        grid.addWidget(self.acc_plot, 0, 1)
+        grid.addWidget(self.time_plot, 0, 2)
+        grid.addWidget(self.depth_plot, 1, 0)
+        grid.addWidget(self.heat_plot, 1, 1, 1, 2)
+
+    @staticmethod
+    def _plot(title: str, x: str, y: str, log_y: bool = False) -> pg.PlotWidget:
+        plot = pg.PlotWidget(title=title)
+        plot.setBackground("w")
+        plot.setLabel("bottom", x)
+        plot.setLabel("left", y)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setLogMode(y=log_y)
+        plot.getAxis("left").enableAutoSIPrefix(False)
+        plot.setMinimumSize(220, 150)
+        return plot
+
+    def set_history(self, history: RunHistory | None) -> None:
+        """Show another run (a new live run, or a reopened log)."""
+        self.history = history
+        self._drawn_version = -1
+        for curve in self._layer_curves:
+            self.time_plot.removeItem(curve)
+        self._layer_curves = []
+        self.redraw()
+
+    def redraw(self) -> bool:
+        """Called by the panel's timer; does nothing unless the history changed. True if drawn."""
+        h = self.history
+        if h is None or h.version == self._drawn_version:
+            return False
+        self._drawn_version = h.version
+        self.train_loss.setData(h.steps, h.loss)
+        self.train_acc.setData(h.steps, h.accuracy)
+        self.val_loss.setData(*h.epoch_series("val_loss"))
+        self.val_acc.setData(*h.epoch_series("val_accuracy"))
+        self._draw_gradients(h)
+        return True
+
+    def _draw_gradients(self, h: RunHistory) -> None:
+        columns = kernel_columns(h)
+        if not columns:
+            return
+        if len(self._layer_curves) != len(columns):
+            for curve in self._layer_curves:
+                self.time_plot.removeItem(curve)
+            self._layer_curves = [
+                self.time_plot.plot(pen=pg.mkPen(depth_colour(d, len(columns)), width=1))
+                for d in range(len(columns))]
+        norms = h.grad_norms
+        if len(norms) == 0:
+            return
+        steps = h.norm_steps
+        for curve, col in zip(self._layer_curves, columns):
+            curve.setData(steps, _log_safe(norms[:, col]))
+        self.depth_curve.setData(np.arange(len(columns)), _log_safe(norms[-1, columns]))
+        self._draw_heatmap(norms[:, columns])
+
+    def _draw_heatmap(self, norms: np.ndarray) -> None:
+        stride = max(1, math.ceil(len(norms) / MAX_HEATMAP_COLUMNS))
+        image = np.log10(_log_safe(norms[::stride])).T  # rows = depth, columns = steps
+        lo, hi = float(np.min(image)), float(np.max(image))
+        self.heatmap.setImage(image, autoLevels=False, levels=(lo, hi if hi > lo else lo + 1))
+        self.heatmap.setRect(QRectF(0, 0, image.shape[1] * stride, image.shape[0]))
+        self.heat_bar.setLevels((lo, hi if hi > lo else lo + 1))
