@@ -233,7 +233,8 @@ def main():
     gpus = tf.config.list_physical_devices("GPU")
     strategy = (tf.distribute.MirroredStrategy() if len(gpus) > 1
                 else tf.distribute.get_strategy())
-    print(f"{{len(gpus)}} GPU(s) visible; {{strategy.num_replicas_in_sync}} replica(s)")
+    print(f"{{len(gpus)}} GPU(s) visible: {{type(strategy).__name__}}, "
+          f"{{strategy.num_replicas_in_sync}} replica(s)")
     with strategy.scope():
         model = build_model()
     train, test = load_data(args.dataset, model.input_shape[1:])
