@@ -126,12 +126,16 @@ def layered_layout(nodes: list[str], edges: list[tuple[str, str]],
 
 
 def _rows_per_column(rows: list[list[str]], box: LayoutBox) -> int:
-    """How many ranks a column holds so the whole picture is about ASPECT wide per 1 high."""
+    """How many ranks a column holds so the whole picture is about ASPECT wide per 1 high.
+
+    With c columns of n/c ranks: width c * slot_w, height (n / c) * slot_h, so
+    width / height = c^2 * slot_w / (n * slot_h) = ASPECT gives c.
+    """
     depth = len(rows)
     mean_width = sum(len(r) for r in rows) / max(depth, 1)
     slot_w = mean_width * (box.width + box.h_gap) + box.column_gap
     slot_h = box.height + box.v_gap
-    columns = max(1, round(math.sqrt(depth * slot_h / (ASPECT * slot_w))))
+    columns = max(1, round(math.sqrt(ASPECT * depth * slot_h / slot_w)))
     return max(4, math.ceil(depth / columns))
 
 

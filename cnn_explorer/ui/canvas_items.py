@@ -46,14 +46,19 @@ def format_count(n: int) -> str:
 
 
 def key_params(kind: str, params: dict) -> str:
+    """The few parameters that say what a block does: '64 filters  3x3  stride 2' style."""
     names = KEY_PARAMS.get(kind, tuple(params)[:3])
     parts = []
     for n in names:
-        if n in params:
-            v = params[n]
-            v = "x".join(map(str, v)) if isinstance(v, (list, tuple)) else v
-            parts.append(f"{n}={v}")
-    return "  ".join(parts)
+        if n not in params:
+            continue
+        v = params[n]
+        if isinstance(v, (list, tuple)):
+            v = "x".join(map(str, v))
+        elif n in ("kernel", "pool_size") and isinstance(v, int):
+            v = f"{v}x{v}"
+        parts.append(str(v) if isinstance(v, str) and n != "class_name" else f"{n} {v}")
+    return "   ".join(parts)
 
 
 class PortItem(QGraphicsEllipseItem):
@@ -198,6 +203,8 @@ class BlockCard(QGraphicsObject):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
         fill, accent = colours(family(self.kind, self.composite))
+        if self.problems:
+            fill = QColor("#fdecea")
         if self.gradient is not None:  # a light tint of the colour keeps the text readable
             g = self.gradient
             fill = QColor((g.red() + 2 * 255) // 3, (g.green() + 2 * 255) // 3,
@@ -229,12 +236,20 @@ class BlockCard(QGraphicsObject):
         bold.setBold(True)
         small = QFont()
         small.setPixelSize(11)
+        marker = ("\u25be " if self.expanded else "\u25b8 ") if self.composite else ""
+        name_w = QFontMetrics(bold).horizontalAdvance(marker + self.name)
+        room = int(CARD_WIDTH - 16)
         painter.setFont(bold)
         painter.setPen(QColor("white"))
-        marker = ("\u25be " if self.expanded else "\u25b8 ") if self.composite else ""
-        head = QFontMetrics(bold).elidedText(f"{marker}{self.title}  \u00b7  {self.name}",
-                                             Qt.ElideRight, int(CARD_WIDTH - 14))
-        painter.drawText(QRectF(8, 0, CARD_WIDTH - 12, 24), Qt.AlignVCenter, head)
+        painter.drawText(QRectF(8, 0, room, 24), Qt.AlignVCenter,
+                         QFontMetrics(bold).elidedText(marker + self.name, Qt.ElideRight, room))
+        title_room = room - name_w - 10
+        if title_room > 30:  # the kind on the right, in what space the name leaves
+            painter.setFont(small)
+            painter.setPen(QColor(255, 255, 255, 210))
+            painter.drawText(QRectF(8, 0, room, 24), Qt.AlignVCenter | Qt.AlignRight,
+                             QFontMetrics(small).elidedText(self.title, Qt.ElideRight,
+                                                            title_room))
         painter.setFont(small)
         fm = QFontMetrics(small)
         painter.setPen(QColor("#1c2833"))

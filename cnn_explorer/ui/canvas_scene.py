@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent, QToolTip
 
 from cnn_explorer.model.graph import Connection, GraphEvent
 from cnn_explorer.model.kinds import kind as lookup_kind
+from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
 
 from .canvas_items import BlockCard, EdgeItem, PortItem
 from .controller import EditController
@@ -58,6 +59,8 @@ class CanvasScene(QGraphicsScene):
     def on_report(self, report) -> None:
         for bid, card in self.cards.items():
             card.set_report(report.blocks.get(bid))
+        if self.expanded:
+            self._place_all()
         for edge in self.edges.values():
             edge.update_path()
 
@@ -76,14 +79,38 @@ class CanvasScene(QGraphicsScene):
         card.set_block(block.kind, bk.title, block.name, block.params, bk.doc, bk.composite,
                        graph.input_ports(bid))
         card.set_expanded(bid in self.expanded)
+        if bid in self.expanded:
+            self._place_all()
+        else:
+            self._place(bid)
+
+    def display_offset(self, bid: str) -> float:
+        """Expanded cards push the cards below them in their column down: view only, the
+        model keeps its positions (and a drag moves the block by what the mouse moved)."""
+        graph = self.document.graph
         pos = graph.position(bid) or (0.0, 0.0)
-        if self._move is None or bid not in self._move.start:
-            card.setPos(QPointF(*pos))
-        for edge in card.edges:
-            edge.update_path()
+        extra = 0.0
+        for eid in self.expanded:
+            card, epos = self.cards.get(eid), graph.position(eid)
+            if eid != bid and card is not None and epos is not None and \
+                    abs(epos[0] - pos[0]) < CARD_WIDTH and epos[1] < pos[1]:
+                extra += card.height() - CARD_HEIGHT
+        return extra
+
+    def _place(self, bid: str) -> None:
+        card = self.cards[bid]
+        if self._move is not None and bid in self._move.start:
+            return  # the mouse holds it
+        x, y = self.document.graph.position(bid) or (0.0, 0.0)
+        card.setPos(QPointF(x, y + self.display_offset(bid)))
+
+    def _place_all(self) -> None:
+        for bid in self.cards:
+            self._place(bid)
 
     def _remove_card(self, bid: str) -> None:
         card = self.cards.pop(bid, None)
+        self.expanded.discard(bid)
         if card is None:
             return
         for conn in [c for c, e in self.edges.items() if e.src is card or e.dst is card]:
@@ -141,6 +168,7 @@ class CanvasScene(QGraphicsScene):
             return
         self.expanded.symmetric_difference_update({bid})
         card.set_expanded(bid in self.expanded)
+        self._place_all()
 
     # ---- gradient colouring --------------------------------------------------------------
     def set_gradient_norms(self, norms: dict) -> None:
@@ -186,7 +214,11 @@ class CanvasScene(QGraphicsScene):
         super().mouseReleaseEvent(event)
         if self._move is not None:
             gesture, self._move = self._move, None
-            moved = gesture.finish()
+            graph = self.document.graph
+            moved = {}
+            for bid, (dx, dy) in gesture.finish().items():
+                x, y = graph.position(bid) or (0.0, 0.0)
+                moved[bid] = (x + dx, y + dy)
             if moved:
                 self.controller.move_blocks(moved)
 

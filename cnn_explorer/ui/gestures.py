@@ -79,5 +79,11 @@ class MoveGesture:
         self.cards = cards
 
     def finish(self) -> dict[str, tuple[float, float]]:
-        return {c.block_id: (c.pos().x(), c.pos().y()) for c in self.cards
-                if (c.pos().x(), c.pos().y()) != self.start[c.block_id]}
+        """How far each card moved (the scene adds it to the block's model position)."""
+        out = {}
+        for c in self.cards:
+            x0, y0 = self.start[c.block_id]
+            dx, dy = c.pos().x() - x0, c.pos().y() - y0
+            if dx or dy:
+                out[c.block_id] = (dx, dy)
+        return out

@@ -20,7 +20,7 @@ FAMILY = {
 }
 HUES = {  # family -> (fill, accent)
     "io": ("#e8eef7", "#3b5b8c"), "conv": ("#e3efff", "#1f6fd1"), "norm": ("#f0e9fb", "#7a4fc4"),
-    "act": ("#fff4dc", "#c98a00"), "pool": ("#e2f5f1", "#138a72"), "dense": ("#fde9ea", "#c0392b"),
+    "act": ("#fff4dc", "#c98a00"), "pool": ("#e2f5f1", "#138a72"), "dense": ("#f3ebe7", "#6d4c41"),
     "merge": ("#ffeedd", "#d35400"), "shape": ("#eef0f2", "#5d6d7e"),
     "block": ("#e6f4e2", "#2e7d32"), "preset": ("#f3f3f3", "#34495e"),
 }

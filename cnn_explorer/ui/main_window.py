@@ -10,7 +10,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea,
+                               QWidget)
 
 from cnn_explorer.model.errors import DesignFileError
 from cnn_explorer.model.presets import PRESETS, build_preset
@@ -73,8 +74,11 @@ class MainWindow(QMainWindow):
         except ImportError:
             return
         self.training_panel = TrainingPanel(self.document.snapshot, self)
-        dock = self._dock("Training", self.training_panel, Qt.BottomDockWidgetArea, 300)
-        self.resizeDocks([dock], [280], Qt.Vertical)
+        scroll = QScrollArea()  # the panel may ask for more height than the canvas can spare
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.training_panel)
+        dock = self._dock("Training", scroll, Qt.BottomDockWidgetArea, 300)
+        self.resizeDocks([dock], [300], Qt.Vertical)
         panel = self.training_panel
         if hasattr(panel, "block_gradient_norms"):
             panel.block_gradient_norms.connect(self.scene.set_gradient_norms)

@@ -160,3 +160,40 @@ def test_zoom_and_fit(window):
     window.view.fit_all()
     visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     assert visible.contains(window.scene.itemsBoundingRect())
+
+
+def test_mouse_drag_moves_block_as_one_undo_step(window):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    g = window.document.graph
+    bid = g.find("conv2").id
+    window.view.resetTransform()
+    window.scene.select_block(bid)
+    card = window.scene.cards[bid]
+    x0, y0 = g.position(bid)
+    vp = window.view.viewport()
+    start = window.view.mapFromScene(card.mapToScene(60, 40))
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, start)
+    QTest.mouseMove(vp, start + QPoint(10, 5))
+    QTest.mouseMove(vp, start + QPoint(40, 20))
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, start + QPoint(40, 20))
+    assert g.position(bid) == (x0 + 40, y0 + 20)
+    assert window.undo_action.text() == "&Undo Move conv2"
+    window.document.undo_stack.undo()
+    assert g.position(bid) == (x0, y0) and card.pos().toTuple() == (x0, y0)
+
+
+def test_expanded_card_pushes_cards_below_without_moving_them_in_the_model(window):
+    window.controller.load_preset("resnet20")
+    window.document.flush()
+    g = window.document.graph
+    first, second = g.find("stage1_block1").id, g.find("stage1_block2").id
+    model_before = dict(g.positions())
+    window.scene.toggle_expanded(first)
+    a, b = window.scene.cards[first], window.scene.cards[second]
+    assert not a.sceneBoundingRect().adjusted(2, 2, -2, -2).intersects(
+        b.sceneBoundingRect().adjusted(2, 2, -2, -2))
+    assert g.positions() == model_before
+    window.scene.toggle_expanded(first)
+    assert b.pos().toTuple() == g.position(second)
