@@ -49,7 +49,8 @@ def platform_problem(environ: dict | None = None, platform: str | None = None,
         return None
     return ("cnn-explorer: Qt's xcb platform plugin cannot load: system libraries are missing.\n"
             f"  Missing: {', '.join(missing)}\n"
-            f"  Install them (Debian/Ubuntu):\n    sudo apt-get install {' '.join(XCB_LIBS.values())}\n"
+            "  Install them (Debian/Ubuntu):\n"
+            f"    sudo apt-get install {' '.join(XCB_LIBS.values())}\n"
             "  (shared/tools/xvfb-deps.sh installs these plus Xvfb), or run without a window "
             "system: QT_QPA_PLATFORM=offscreen")
 
@@ -71,12 +72,17 @@ def run_app(path: str | None = None, argv: list[str] | None = None) -> int:
     window = MainWindow(path)
     window.show()
     if os.environ.get(SHOWN_ENV):
-        def report() -> None:
+        def shown() -> None:
             print(f"window shown after {time.perf_counter() - started:.3f} s "
                   f"(tensorflow imported: {'tensorflow' in sys.modules})", flush=True)
+            QTimer.singleShot(0, finished)
+
+        def finished() -> None:
+            window.add_training_panel()
+            print(f"training panel ready after {time.perf_counter() - started:.3f} s", flush=True)
             window.recovery.discard()
             window.document.undo_stack.setClean()
             window.close()
             app.quit()
-        QTimer.singleShot(0, report)
+        QTimer.singleShot(0, shown)
     return app.exec()

@@ -11,8 +11,8 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from cnn_explorer.model.files import Design, design_from_dict, design_to_dict
 from cnn_explorer.model.errors import DesignError, ParameterError
+from cnn_explorer.model.files import Design, design_from_dict, design_to_dict
 from cnn_explorer.model.graph import NAME_RE, Block, Connection, Graph, spec_for
 
 Pos = tuple[float, float]

@@ -70,13 +70,14 @@ class EditController(QObject):
         return self.add_block(kind, self.free_spot(selected), after=selected)
 
     def free_spot(self, below: str | None) -> tuple[float, float]:
-        """A place for a new card: under `below` (shifted right while taken), else off to the side."""
+        """A place for a new card: under `below` (shifted right while taken), else to the right."""
         taken = [p for p in self.graph.positions().values()]
         if below is not None and self.graph.position(below) is not None:
             x, y = self.graph.position(below)
             y += CARD.height + CARD.v_gap
         else:
-            x = max((p[0] for p in taken), default=-CARD.width - CARD.h_gap) + CARD.width + CARD.h_gap
+            step = CARD.width + CARD.h_gap
+            x = max((p[0] for p in taken), default=-step) + step
             y = 0.0
         while any(abs(px - x) < CARD.width and abs(py - y) < CARD.height for px, py in taken):
             x += CARD.width + CARD.h_gap

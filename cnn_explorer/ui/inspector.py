@@ -5,9 +5,20 @@ and the table of every layer. It reads the model and sends edits to the controll
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFormLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QScrollArea, QSpinBox, QSplitter, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnn_explorer.model.graph import GraphEvent
 from cnn_explorer.model.kinds import kind as lookup_kind

@@ -66,7 +66,8 @@ class KerasActions(QObject):
                 return False
         self.busy = True
         QGuiApplication.setOverrideCursor(Qt.WaitCursor)
-        self.window.statusBar().showMessage(f"Importing {Path(path).name} (loading TensorFlow)\u2026")
+        self.window.statusBar().showMessage(
+            f"Importing {Path(path).name} (loading TensorFlow)\u2026")
         threading.Thread(target=self._import_worker, args=(str(path),), daemon=True,
                          name="keras-import").start()
         return True

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtCore import QMimeData, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea,
-                               QWidget)
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
 
 from cnn_explorer.model.errors import DesignFileError
 from cnn_explorer.model.presets import PRESETS, build_preset
@@ -29,6 +28,7 @@ from .preset_dialog import PresetDialog
 from .recovery import RecoveryStore
 
 START_PRESET = "plain-cnn"
+PANEL_DELAY_MS = 30
 
 
 class MainWindow(QMainWindow):
@@ -51,7 +51,9 @@ class MainWindow(QMainWindow):
         self._paste_count = 0
         self._dock("Blocks", self.palette, Qt.LeftDockWidgetArea, 230)
         self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea, 500)
-        self._add_training_panel()
+        self.training_dock = self._dock("Training", QLabel("  Loading the training panel\u2026"),
+                                        Qt.BottomDockWidgetArea, 300)
+        self.resizeDocks([self.training_dock], [300], Qt.Vertical)
         self._build_menus()
         self._wire()
         self.zoom_label = QLabel()
@@ -67,23 +69,30 @@ class MainWindow(QMainWindow):
         self.resizeDocks([dock], [width], Qt.Horizontal)
         return dock
 
-    def _add_training_panel(self) -> None:
-        """The training engineer's panel, when present; the window works without it."""
+    def add_training_panel(self) -> bool:
+        """The training engineer's panel, built just after the window first shows (it brings
+        pyqtgraph and numpy, a second of imports); the window works without it."""
+        if self.training_panel is not None:
+            return True
         try:
             from .training_panel import TrainingPanel
         except ImportError:
-            return
+            self.training_dock.setWidget(QLabel("  Training is not available in this build."))
+            return False
         self.training_panel = TrainingPanel(self.document.snapshot, self)
         scroll = QScrollArea()  # the panel may ask for more height than the canvas can spare
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.training_panel)
-        dock = self._dock("Training", scroll, Qt.BottomDockWidgetArea, 300)
-        self.resizeDocks([dock], [300], Qt.Vertical)
+        self.training_dock.setWidget(scroll)
         panel = self.training_panel
         if hasattr(panel, "block_gradient_norms"):
             panel.block_gradient_norms.connect(self.scene.set_gradient_norms)
         if hasattr(panel, "run_finished"):
-            panel.run_finished.connect(lambda msg: self.statusBar().showMessage(str(msg), 8000))
+            panel.run_finished.connect(
+                lambda msg: self.statusBar().showMessage(str(msg) or "Training finished", 8000))
+        if hasattr(panel, "run_started"):
+            panel.run_started.connect(lambda: self.statusBar().showMessage("Training\u2026", 4000))
+        return True
 
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -273,6 +282,7 @@ class MainWindow(QMainWindow):
         if not getattr(self, "_fitted", False):
             self._fitted = True
             self.view.fit_all()
+            QTimer.singleShot(PANEL_DELAY_MS, self.add_training_panel)  # after the first paint
 
     def closeEvent(self, event) -> None:
         if not self.files.maybe_save():

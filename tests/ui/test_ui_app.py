@@ -121,3 +121,16 @@ def test_missing_xcb_libraries_give_a_helpful_message():
     assert "offscreen" in platform_problem({}, "linux", load)
     assert platform_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux", load) is None
     assert platform_problem({}, "darwin", load) is None
+
+
+def test_training_panel_docks_after_show_and_colours_the_canvas(window, qtbot):
+    qtbot.waitUntil(lambda: window.training_panel is not None, timeout=10000)
+    panel = window.training_panel
+    ids = window.document.graph.block_ids()
+    panel.block_gradient_norms.emit({ids[1]: 1e-4, ids[2]: 1e-1})
+    assert window.scene.cards[ids[1]].gradient is not None
+    assert window.view.legend.isVisibleTo(window.view)
+    panel.block_gradient_norms.emit({})
+    assert window.scene.cards[ids[1]].gradient is None
+    snapshot = panel.get_design() if hasattr(panel, "get_design") else window.document.snapshot()
+    assert snapshot.graph is not window.document.graph
