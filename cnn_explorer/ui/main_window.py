@@ -168,6 +168,7 @@ class MainWindow(QMainWindow):
         self.palette.add_requested.connect(self.add_after_selection)
         self.palette.preset_requested.connect(self.choose_preset)
         self.files.recent_changed.connect(self._fill_recent)
+        self.recovery.failed.connect(lambda m: self.statusBar().showMessage(m, 15000))
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
 
     def _start(self, path, offer_recovery: bool) -> None:

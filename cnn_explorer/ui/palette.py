@@ -44,12 +44,23 @@ class PaletteTree(QTreeWidget):
         self.setSelectionMode(QAbstractItemView.SingleSelection)
         self.setIndentation(12)
 
+    def mimeTypes(self) -> list[str]:
+        return [KIND_MIME, PRESET_MIME]
+
+    def mimeData(self, items) -> QMimeData | None:
+        """What dragging `items` carries: the block kind or preset name, as mime data."""
+        items = [i for i in items if i.data(0, ROLE_MIME) is not None]
+        if not items:
+            return None
+        return palette_mime(items[0].data(0, ROLE_MIME), items[0].data(0, ROLE_VALUE))
+
     def startDrag(self, actions) -> None:
         item = self.currentItem()
-        if item is None or item.data(0, ROLE_MIME) is None:
+        mime = self.mimeData([item]) if item is not None else None
+        if mime is None:
             return
         drag = QDrag(self)
-        drag.setMimeData(palette_mime(item.data(0, ROLE_MIME), item.data(0, ROLE_VALUE)))
+        drag.setMimeData(mime)
         drag.setPixmap(item.icon(0).pixmap(28, 28))
         drag.exec(Qt.CopyAction)
 

@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 
 from cnn_explorer.model.errors import DesignFileError
 from cnn_explorer.model.files import Design, design_from_dict, design_to_dict, write_text_atomic
@@ -41,6 +41,8 @@ def app_settings() -> QSettings:
 
 class RecoveryStore(QObject):
     """Autosaves a document to `recovery.json` on a timer; reads it back after a crash."""
+
+    failed = Signal(str)  # an autosave could not be written (said once until one succeeds)
 
     def __init__(self, document, folder: Path | None = None, interval_ms: int = AUTOSAVE_MS,
                  parent: QObject | None = None) -> None:
@@ -72,8 +74,12 @@ class RecoveryStore(QObject):
         try:
             write_text_atomic(self.path, json.dumps(data))
         except OSError as exc:  # a full disk must not break editing; say it once
-            self.last_error = f"autosave failed: {exc.strerror or exc}"
+            message = f"Autosave to {self.path.parent} failed: {exc.strerror or exc}"
+            if message != self.last_error:
+                self.failed.emit(message)
+            self.last_error = message
             return False
+        self.last_error = None
         self._saved_at_index = stack.index()
         return True
 

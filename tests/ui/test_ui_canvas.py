@@ -4,7 +4,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDropEvent
 
 from cnn_explorer.model.kinds import KINDS
-from cnn_explorer.ui.canvas_view import KIND_MIME
+from cnn_explorer.ui.canvas_view import KIND_MIME, PRESET_MIME
 from cnn_explorer.ui.palette import ROLE_VALUE, palette_mime
 
 from .helpers import card_rects, drag_port, model_state, overlapping
@@ -19,13 +19,19 @@ def test_starts_with_plain_cnn_laid_out(window):
     assert overlapping(card_rects(window)) == []
 
 
+def _drop(view, mime, target):
+    event = QDropEvent(QPointF(target), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    view.dropEvent(event)
+    return event
+
+
 def test_drop_palette_entry_places_block_at_cursor(window, qtbot):
     view = window.view
     target = view.viewport().rect().center()
-    mime = palette_mime(KIND_MIME, "conv2d")
-    event = QDropEvent(QPointF(target), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    mime = window.palette.tree.mimeData([window.palette.entry("conv2d")])  # what QDrag carries
+    assert mime.data(KIND_MIME).data() == b"conv2d"
     before = set(window.document.graph.block_ids())
-    view.dropEvent(event)
+    _drop(view, mime, target)
     new = set(window.document.graph.block_ids()) - before
     assert len(new) == 1
     bid = new.pop()
@@ -197,3 +203,55 @@ def test_expanded_card_pushes_cards_below_without_moving_them_in_the_model(windo
     assert g.positions() == model_before
     window.scene.toggle_expanded(first)
     assert b.pos().toTuple() == g.position(second)
+
+
+def test_dropping_a_preset_loads_it_as_one_undo_step(window):
+    before = model_state(window)
+    _drop(window.view, palette_mime(PRESET_MIME, "resnet20"), window.view.rect().center())
+    assert len(window.document.graph) == 13
+    assert window.undo_action.text() == "&Undo Load preset resnet20"
+    window.document.undo_stack.undo()
+    assert model_state(window) == before
+
+
+def test_selected_edge_deletes_and_undo_restores(window):
+    g = window.document.graph
+    before = model_state(window)
+    conn = next(c for c in window.scene.edges if c.dst == g.find("fc1").id)
+    window.scene.clearSelection()
+    window.scene.edges[conn].setSelected(True)
+    window.delete_action.trigger()
+    assert conn not in g.connections() and conn not in window.scene.edges
+    assert len(g) == 8
+    window.document.undo_stack.undo()
+    assert model_state(window) == before and conn in window.scene.edges
+
+
+def test_wheel_zooms_under_the_mouse(window):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    view = window.view
+    before = view.zoom()
+    centre = QPointF(view.viewport().rect().center())
+    event = QWheelEvent(centre, view.mapToGlobal(centre), QPoint(0, 0), QPoint(0, 240),
+                        Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+    view.wheelEvent(event)
+    assert view.zoom() > before * 1.2
+
+
+def test_rubber_band_selects_several_blocks(window):
+    from PySide6.QtTest import QTest
+
+    view, g = window.view, window.document.graph
+    rect = window.scene.cards[g.find("input").id].sceneBoundingRect().united(
+        window.scene.cards[g.find("pool1").id].sceneBoundingRect())
+    vp = view.viewport()
+    start = view.mapFromScene(rect.topLeft() + QPointF(-25, -25))
+    end = view.mapFromScene(rect.bottomRight() + QPointF(5, -30))
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, start)
+    for f in (0.3, 0.6, 1.0):
+        QTest.mouseMove(vp, start + (end - start) * f)
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, end)
+    names = sorted(g.block(b).name for b in window.scene.selected_block_ids())
+    assert names == ["conv1", "input", "pool1"]

@@ -103,3 +103,16 @@ def test_autosave_only_writes_when_changed(window, state_dir):
     window.document.undo_stack.undo()  # back to the clean state: nothing to recover
     window.recovery.autosave()
     assert not (state_dir / "recovery.json").exists()
+
+
+def test_failed_autosave_says_so_and_editing_goes_on(window, tmp_path):
+    messages = []
+    window.recovery.failed.connect(messages.append)
+    window.recovery.path = tmp_path / "gone" / "recovery.json"  # a folder that does not exist
+    window.controller.add_block("dropout", (0.0, 900.0))
+    assert not window.recovery.autosave()
+    assert len(messages) == 1 and "Autosave" in messages[0]
+    assert "Autosave" in window.statusBar().currentMessage()
+    window.controller.add_block("dropout", (300.0, 900.0))
+    window.recovery.autosave()
+    assert len(messages) == 1  # said once, not every few seconds
