@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cnn_explorer.model.files import Design, load_design, save_design
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
 
 
 def design_path(path: str | os.PathLike) -> Path:
@@ -17,7 +21,7 @@ def design_path(path: str | os.PathLike) -> Path:
     return Path(path).with_suffix(".design.json")
 
 
-def save_trained(model, design: Design, path: str | os.PathLike) -> None:
+def save_trained(model: "keras.Model", design: Design, path: str | os.PathLike) -> None:
     """Write the trained model (`path`, .keras) and its design beside it (atomically)."""
     path = Path(path)
     if path.suffix != ".keras":

@@ -9,10 +9,12 @@ the file. Weights are not imported: a design is an architecture.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.expand import Expander, Tensor
@@ -23,6 +25,9 @@ from cnn_explorer.model.layout import layered_layout
 from cnn_explorer.model.shapes import ShapeProblem
 
 from . import mapping
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
 
 MAX_CONFIG_BYTES = 50_000_000
 
@@ -99,7 +104,7 @@ def _refuse_unsafe(obj, owner: str) -> None:
         _refuse_unsafe(value, owner)
 
 
-def import_keras_model(model) -> Design:
+def import_keras_model(model: "keras.Model") -> Design:
     """A design with one block per layer of a built Keras Sequential or functional model."""
     steps = _trace(model)
     graph = Graph()
@@ -138,13 +143,13 @@ def _trace(model) -> list[tuple]:
         if id(op) not in done:
             done.add(id(op))
             order.append((op, node))
-    seen: set[int] = set()
     for op, node in order:
-        _check_supported(op, node, seen)
+        _check_supported(op, node)
     return order
 
 
-def _check_supported(op, node, seen: set[int]) -> None:
+def _check_supported(op, node) -> None:
+    """Refuse, by name, what a block cannot be: raw ops, nested models, Lambda, shared layers."""
     import keras
 
     name = getattr(op, "name", "?")
@@ -162,7 +167,6 @@ def _check_supported(op, node, seen: set[int]) -> None:
     if len(getattr(op, "_inbound_nodes", [])) > 1 and not isinstance(op, keras.layers.InputLayer):
         raise ImportProblem(f"layer {name!r} is shared (called more than once); a block is "
                             "used once")
-    seen.add(id(op))
 
 
 def _shape(tensor, layer_name: str) -> tuple[int, ...]:
@@ -214,7 +218,7 @@ def _reproduces(layer, class_name: str, config: dict, proposal, name: str, in_sh
     except (DesignError, ShapeProblem, ValueError, ZeroDivisionError):
         return False
     (info,) = e.layers
-    trainable = sum(int(w.numpy().size) for w in layer.trainable_weights)
+    trainable = _count(layer.trainable_weights)
     if info.output_shape != out or info.params_total != layer.count_params() or (
             info.trainable != trainable):
         return False
@@ -236,10 +240,14 @@ def _opaque_params(layer, class_name: str, config: dict, in_shapes: list, out: t
         config = json.loads(json.dumps(config, default=_jsonable))
     except (TypeError, ValueError) as exc:
         raise ImportProblem(f"layer {layer.name!r}: its config cannot be stored ({exc})") from None
-    trainable = sum(int(w.numpy().size) for w in layer.trainable_weights)
+    trainable = _count(layer.trainable_weights)
     return dict(class_name=class_name, config=config, input_shapes=[list(s) for s in in_shapes],
                 output_shape=list(out), trainable=trainable,
                 non_trainable=layer.count_params() - trainable)
+
+
+def _count(weights) -> int:
+    return sum(math.prod(w.shape) for w in weights)
 
 
 def _jsonable(value):

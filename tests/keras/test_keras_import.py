@@ -205,3 +205,15 @@ def test_models_a_design_cannot_hold_are_refused():
         import_keras_model(twice)
     with pytest.raises(ImportProblem, match="not built"):
         import_keras_model(keras.Sequential([layers.Dense(2)]))
+
+
+def test_inputs_a_design_cannot_hold_are_refused():
+    import keras
+    from keras import layers
+
+    free = keras.Input((None, None, 3), name="any_size")
+    with pytest.raises(ImportProblem, match="'any_size'.*not fully known"):
+        import_keras_model(keras.Model(free, layers.Conv2D(2, 3)(free)))
+    flat = keras.Input((10,), name="vector")
+    with pytest.raises(ImportProblem, match="'vector' has shape \\(10,\\); designs take images"):
+        import_keras_model(keras.Model(flat, layers.Dense(2)(flat)))
