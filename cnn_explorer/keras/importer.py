@@ -112,7 +112,7 @@ def import_keras_model(model: "keras.Model") -> Design:
     shapes: dict[int, tuple] = {}
     with graph.batch():
         for layer, node in steps:
-            bid = _add_block(graph, layer, node, names, shapes)
+            bid = _add_block(graph, layer, node, shapes)
             names[id(layer)] = bid
             for port, tensor in enumerate(node.input_tensors):
                 graph.connect(names[id(tensor._keras_history.operation)], bid, port)
@@ -130,9 +130,12 @@ def _trace(model) -> list[tuple]:
                             "first layer an input shape, or call it on data, then import")
     if len(outputs) != 1:
         raise ImportProblem(f"model {model.name!r} has {len(outputs)} outputs; a design has one")
-    order, done, stack = [], set(), [outputs[0]._keras_history]
+    order, done, stack = [], {}, [outputs[0]._keras_history]  # done: id(op) -> node index
     while stack:
         op, node_index, _ = stack[-1]
+        if done.get(id(op), node_index) != node_index:
+            raise ImportProblem(f"layer {op.name!r} is shared (called more than once); a "
+                                "block is used once")
         node = op._inbound_nodes[node_index]
         pending = [t._keras_history for t in node.input_tensors
                    if id(t._keras_history.operation) not in done]
@@ -141,15 +144,14 @@ def _trace(model) -> list[tuple]:
             continue
         stack.pop()
         if id(op) not in done:
-            done.add(id(op))
+            done[id(op)] = node_index
+            _check_supported(op, node)
             order.append((op, node))
-    for op, node in order:
-        _check_supported(op, node)
     return order
 
 
 def _check_supported(op, node) -> None:
-    """Refuse, by name, what a block cannot be: raw ops, nested models, Lambda, shared layers."""
+    """Refuse, by name, what a block cannot be: raw ops, nested models, Lambda layers."""
     import keras
 
     name = getattr(op, "name", "?")
@@ -164,9 +166,6 @@ def _check_supported(op, node) -> None:
     if len(node.output_tensors) != 1:
         raise ImportProblem(f"layer {name!r} has {len(node.output_tensors)} outputs; blocks "
                             "have one")
-    if len(getattr(op, "_inbound_nodes", [])) > 1 and not isinstance(op, keras.layers.InputLayer):
-        raise ImportProblem(f"layer {name!r} is shared (called more than once); a block is "
-                            "used once")
 
 
 def _shape(tensor, layer_name: str) -> tuple[int, ...]:
@@ -177,7 +176,7 @@ def _shape(tensor, layer_name: str) -> tuple[int, ...]:
     return tuple(int(d) for d in shape)
 
 
-def _add_block(graph: Graph, layer, node, names: dict, shapes: dict) -> str:
+def _add_block(graph: Graph, layer, node, shapes: dict) -> str:
     import keras
 
     name = _sanitise(layer.name, {b.name for b in graph.blocks()})

@@ -217,3 +217,17 @@ def test_inputs_a_design_cannot_hold_are_refused():
     flat = keras.Input((10,), name="vector")
     with pytest.raises(ImportProblem, match="'vector' has shape \\(10,\\); designs take images"):
         import_keras_model(keras.Model(flat, layers.Dense(2)(flat)))
+
+
+def test_layers_reused_in_another_model_still_import():
+    """A layer is shared only if this model calls it twice; a second model does not count."""
+    import keras
+    from keras import layers
+
+    conv = layers.Conv2D(2, 3, name="conv")
+    a = keras.Input((8, 8, 3))
+    first = keras.Model(a, conv(a))
+    b = keras.Input((8, 8, 3))
+    keras.Model(b, conv(b))  # conv now has two nodes, one per model
+    design = import_keras_model(first)
+    assert design.graph.find("conv").kind == "conv2d"
