@@ -8,7 +8,9 @@ defaults. No TensorFlow is imported here, so the GUI can export without loading 
 
 from __future__ import annotations
 
+import ast
 import json
+import pprint
 from dataclasses import fields
 
 from cnn_explorer.model.expand import LayerInfo
@@ -39,6 +41,10 @@ _POSITIONAL = {"Conv2D": ("filters", "kernel_size"), "DepthwiseConv2D": ("kernel
                "Reshape": ("target_shape",), "ZeroPadding2D": ("padding",),
                "MaxPooling2D": ("pool_size",), "AveragePooling2D": ("pool_size",)}
 _WIDTH = 100
+# Config entries every layer has by default; left out of imported layers' configs.
+_DEFAULT_CONFIG_ITEMS = (("trainable", True), ("dtype", "float32"),
+                         ("dtype", {"module": "keras", "class_name": "DTypePolicy",
+                                    "config": {"name": "float32"}, "registered_name": None}))
 
 
 class ExportError(BuildError):
@@ -82,7 +88,14 @@ def _dict_source(values: dict) -> str:
 
 
 def _json_import(report) -> str:
-    return "import json" if any(layer.kind == "opaque" for layer in report.layers) else ""
+    return "import json" if any(layer.kind == "opaque" and _needs_json(layer.params["config"])
+                                for layer in report.layers) else ""
+
+
+def _needs_json(config: dict) -> bool:
+    """True when the config has a value with no Python literal (NaN, infinity)."""
+    text = json.dumps(config)
+    return "NaN" in text or "Infinity" in text
 
 
 def _composite_kinds_used(graph, order: list[str]) -> list[str]:
@@ -187,11 +200,26 @@ def _block_call(block, layers: list[LayerInfo], args: list[str], indent: int) ->
         if not class_name.isidentifier() or class_name == "Lambda":
             raise ExportError(f"imported layer {layer.name}: {class_name!r} is not a Keras "
                               "layer class that can be written out")
-        config = json.dumps({**layer.params["config"], "name": layer.name})
-        return (f"layers.{class_name}.from_config(json.loads(\n"
-                f"    {config!r}))({x})")
+        config = {k: v for k, v in layer.params["config"].items()
+                  if (k, v) not in _DEFAULT_CONFIG_ITEMS}
+        return _opaque_call(class_name, {**config, "name": layer.name}, x, indent)
     cls, kwargs = layer_args(layer)
     return f"layers.{cls}(" + _wrap(_call_items(cls, kwargs), indent + len(cls) + 8) + f")({x})"
+
+
+def _opaque_call(class_name: str, config: dict, x: str, indent: int) -> str:
+    """An imported layer rebuilt from its config, written as a Python dict literal (or as
+    JSON text when a value, such as NaN, has no literal)."""
+    head = f"layers.{class_name}.from_config("
+    column = indent + len(head)
+    literal = pprint.pformat(config, width=max(40, _WIDTH - column - 6), sort_dicts=False)
+    try:
+        exact = ast.literal_eval(literal) == config
+    except (ValueError, SyntaxError):
+        exact = False
+    if not exact:
+        literal = f"json.loads({json.dumps(json.dumps(config))})"
+    return head + literal.replace("\n", "\n" + " " * column) + f")({x})"
 
 
 def _call_items(cls: str, kwargs: dict) -> list[str]:
