@@ -171,23 +171,36 @@ class BlockCard(QGraphicsObject):
         self._refresh_tooltip()
         self.update()
 
-    def set_report(self, info) -> None:
-        """Shape, parameter count, layers and problems from the inference report."""
-        self.prepareGeometryChange()
+    def set_report(self, info) -> bool:
+        """Shape, parameter count, layers and problems from the inference report.
+
+        Returns whether the card's height changed (its edges then need new paths); a card
+        whose numbers did not change costs one tuple comparison, so an edit of one block in a
+        400-block import repaints one card, not all of them.
+        """
         if info is None:
-            self.shape_text, self.count_text, self.problems, self.layer_rows = "?", "", [], []
+            content = ("?", "", (), ())
         else:
-            self.shape_text = format_shape(info.output_shape)
-            self.count_text = f"{info.params:,} params"
-            self.problems = list(info.problems)
-            self.layer_rows = [(layer.name, layer.kind, format_shape(layer.output_shape),
-                                format_count(layer.trainable + layer.non_trainable))
-                               for layer in info.layers] if self.composite else []
+            rows = tuple((layer.name, layer.kind, format_shape(layer.output_shape),
+                          format_count(layer.trainable + layer.non_trainable))
+                         for layer in info.layers) if self.composite else ()
+            content = (format_shape(info.output_shape), f"{info.params:,} params",
+                       tuple(info.problems), rows)
+        if content == getattr(self, "_content", None):
+            return False
+        self._content = content
+        height = self.height()
+        self.prepareGeometryChange()
+        self.shape_text, self.count_text = content[0], content[1]
+        self.problems, self.layer_rows = list(content[2]), list(content[3])
         self.output.setPos(CARD_WIDTH / 2, self.height())
         self._refresh_tooltip()
-        for edge in self.edges:
-            edge.update_path()
         self.update()
+        if self.height() != height:
+            for edge in self.edges:
+                edge.update_path()
+            return True
+        return False
 
     def set_expanded(self, expanded: bool) -> None:
         self.prepareGeometryChange()
@@ -294,10 +307,22 @@ class BlockCard(QGraphicsObject):
             painter.drawText(QRectF(170, y, 44, ROW_HEIGHT), Qt.AlignVCenter | Qt.AlignRight,
                              count)
 
+    def _edges_across(self) -> set:
+        """Other blocks' edges whose paths pass this card's place (they route around it)."""
+        scene = self.scene()
+        if scene is None:
+            return set()
+        return {item for item in scene.items(self.sceneBoundingRect(),
+                                             Qt.IntersectsItemBoundingRect)
+                if isinstance(item, EdgeItem) and item not in self.edges}
+
     def itemChange(self, change, value):
-        if change == QGraphicsItem.ItemPositionHasChanged:
-            for edge in self.edges:
+        if change == QGraphicsItem.ItemPositionChange and self.scene() is not None:
+            self._passing = self._edges_across()  # edges routed around the old place
+        elif change == QGraphicsItem.ItemPositionHasChanged:
+            for edge in set(self.edges) | getattr(self, "_passing", set()) | self._edges_across():
                 edge.update_path()
+            self._passing = set()
         elif change == QGraphicsItem.ItemSelectedHasChanged:
             self.update()
         return super().itemChange(change, value)
@@ -353,7 +378,7 @@ class EdgeItem(QGraphicsPathItem):
             return []
         corridor = QRectF(a, b).normalized().adjusted(-8, 2, 8, -2)
         out = []
-        for item in scene.items(corridor):
+        for item in scene.items(corridor, Qt.IntersectsItemBoundingRect):
             if isinstance(item, BlockCard) and item not in (self.src, self.dst):
                 out.append(item.sceneBoundingRect())
         return out

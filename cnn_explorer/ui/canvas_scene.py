@@ -57,12 +57,11 @@ class CanvasScene(QGraphicsScene):
             self._sync_block(event.block_id)
 
     def on_report(self, report) -> None:
+        grown = False
         for bid, card in self.cards.items():
-            card.set_report(report.blocks.get(bid))
-        if self.expanded:
+            grown |= card.set_report(report.blocks.get(bid))
+        if grown and self.expanded:
             self._place_all()
-        for edge in self.edges.values():
-            edge.update_path()
 
     def _sync_block(self, bid: str) -> None:
         graph = self.document.graph
@@ -118,7 +117,9 @@ class CanvasScene(QGraphicsScene):
         self.removeItem(card)
 
     def _sync_edge(self, conn: Connection) -> None:
-        exists = conn in set(self.document.graph.connections())
+        graph = self.document.graph
+        exists = (conn.dst in graph.block_ids()
+                  and graph.incoming(conn.dst).get(conn.port) == conn.src)
         if exists and conn not in self.edges and conn.src in self.cards and conn.dst in self.cards:
             edge = EdgeItem(self.cards[conn.src], self.cards[conn.dst], conn.port)
             self.edges[conn] = edge

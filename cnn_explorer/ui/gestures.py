@@ -64,6 +64,7 @@ class ConnectGesture:
         """The intended connection (even a refused one: the controller says why), or None."""
         self.move(pos)
         self.scene.removeItem(self.line)
+        self.source.highlight(False)  # the mouse grab swallowed its hover-leave
         if self.target is None:
             return None
         self.target.highlight(False)
