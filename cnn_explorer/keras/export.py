@@ -66,8 +66,9 @@ def export_python(design: Design, filename: str = "model.py") -> str:
     classes = out[-1] if len(out) == 1 else 0
     dataset = settings["dataset"] if settings["dataset"] in ("cifar10", "cifar100") else (
         "cifar100" if classes == 100 else "cifar10")
-    parts = [templates.HEADER.format(title=design.title, params=report.total_params,
-                                     output=fmt(out), filename=filename, dataset=dataset,
+    parts = [templates.HEADER.format(title=_doc_text(design.title), params=report.total_params,
+                                     output=fmt(out), filename=_doc_text(filename),
+                                     dataset=dataset,
                                      json_import=_json_import(report),
                                      settings=_dict_source(settings)),
              f"DATASET = {_literal(dataset)}  # from the run settings or the class count\n"]
@@ -81,6 +82,13 @@ def export_python(design: Design, filename: str = "model.py") -> str:
     parts.append(_build_model_source(design, report))
     parts.append(templates.MAIN.format())
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
+
+
+def _doc_text(text: str) -> str:
+    """Text safe inside the script's docstring: one line, no quotes or backslashes (a design
+    title must never be able to end the docstring and become code)."""
+    return "".join(ch if ch.isprintable() and ch not in '"\\' else "'" if ch == '"' else " "
+                   for ch in text)[:200]
 
 
 def _dict_source(values: dict) -> str:

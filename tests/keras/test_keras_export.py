@@ -135,3 +135,14 @@ def test_exported_main_trains_under_a_distribution_strategy(monkeypatch, capsys,
     strategy = "MirroredStrategy" if gpus > 1 else "_DefaultDistributionStrategy"
     assert f"{gpus} GPU(s) visible: {strategy}, 1 replica(s)" in out
     assert "test accuracy" in out
+
+
+def test_a_hostile_title_stays_inside_the_docstring():
+    design = build_preset("plain-cnn")
+    design.title = 'x"""\nimport os; os.system("echo hi")\n"""\\'
+    tree = ast.parse(export_python(design, 'a"""b.py'))
+    assert not any(isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                   for node in tree.body)
+    assert ast.get_docstring(tree).startswith("x''' import os; os.system('echo hi')")
+    assert {type(node).__name__ for node in tree.body} <= {"Expr", "Import", "ImportFrom",
+                                                           "Assign", "FunctionDef", "If"}
