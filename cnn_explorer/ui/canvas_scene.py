@@ -114,7 +114,10 @@ class CanvasScene(QGraphicsScene):
             return
         for conn in [c for c, e in self.edges.items() if e.src is card or e.dst is card]:
             self._remove_edge(conn)
+        passing = card._edges_across()  # they went around it; now they can go straight
         self.removeItem(card)
+        for edge in passing:
+            edge.update_path()
 
     def _sync_edge(self, conn: Connection) -> None:
         graph = self.document.graph

@@ -134,3 +134,31 @@ def test_training_panel_docks_after_show_and_colours_the_canvas(window, qtbot):
     assert window.scene.cards[ids[1]].gradient is None
     snapshot = panel.get_design() if hasattr(panel, "get_design") else window.document.snapshot()
     assert snapshot.graph is not window.document.graph
+
+
+def test_presets_menu_opens_the_knob_dialog_and_loads_its_choice(window, monkeypatch):
+    def accept_depth_32(dialog):
+        dialog.controls["depth"].setValue(32)
+        return PresetDialog.Accepted
+
+    monkeypatch.setattr(PresetDialog, "exec", accept_depth_32)
+    action = next(a for a in window.menuBar().actions() if a.text() == "&Presets")
+    entry = next(a for a in action.menu().actions() if a.text() == "plain-deep")
+    entry.trigger()
+    g = window.document.graph
+    assert len(g) == len(build_preset("plain-deep", depth=32).graph) == 34
+    assert window.undo_action.text() == "&Undo Load preset plain-deep(depth=32)"
+
+
+def test_new_asks_about_unsaved_changes_then_starts_empty(window, dialogs):
+    from PySide6.QtWidgets import QMessageBox
+
+    window.controller.add_block("dropout", (0.0, 900.0))
+    dialogs.answer = QMessageBox.Cancel
+    window.files.new()
+    assert len(window.document.graph) == 9
+    dialogs.answer = QMessageBox.Discard
+    window.files.new()
+    assert [b.kind for b in window.document.graph.blocks()] == ["input"]
+    assert window.document.undo_stack.count() == 0
+    assert window.windowTitle().startswith("untitled") and not window.isWindowModified()

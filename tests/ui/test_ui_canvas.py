@@ -255,3 +255,21 @@ def test_rubber_band_selects_several_blocks(window):
     QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, end)
     names = sorted(g.block(b).name for b in window.scene.selected_block_ids())
     assert names == ["conv1", "input", "pool1"]
+
+
+def test_middle_button_pans(window):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    window.controller.load_preset("resnet50")
+    window.document.flush()
+    view = window.view
+    view.resetTransform()
+    vp = view.viewport()
+    before = view.mapToScene(vp.rect().center())
+    start = vp.rect().center()
+    QTest.mousePress(vp, Qt.MiddleButton, Qt.NoModifier, start)
+    QTest.mouseMove(vp, start + QPoint(-60, -80))
+    QTest.mouseRelease(vp, Qt.MiddleButton, Qt.NoModifier, start + QPoint(-60, -80))
+    after = view.mapToScene(vp.rect().center())
+    assert (after.x() - before.x(), after.y() - before.y()) == (60, 80)
