@@ -193,6 +193,9 @@ class CanvasScene(QGraphicsScene):
                 self._connect = ConnectGesture(self, port, self._why_not)
                 event.accept()
                 return
+            if port is not None and self._pick_up_edge(port):
+                event.accept()
+                return
         super().mousePressEvent(event)
         if event.button() == Qt.LeftButton:
             cards = [i for i in self.selectedItems() if isinstance(i, BlockCard)]
@@ -210,7 +213,9 @@ class CanvasScene(QGraphicsScene):
         if self._connect is not None:
             gesture, self._connect = self._connect, None
             intent = gesture.finish(event.scenePos())
-            if intent is not None:
+            if gesture.detached is not None:
+                self._drop_edge(gesture.detached, intent)
+            elif intent is not None:
                 reason = self.controller.connect(*intent)
                 if reason:
                     self.message.emit(reason)
@@ -225,6 +230,38 @@ class CanvasScene(QGraphicsScene):
                 moved[bid] = (x + dx, y + dy)
             if moved:
                 self.controller.move_blocks(moved)
+
+    def _pick_up_edge(self, port: PortItem) -> bool:
+        """Pressing a connected input port lifts its edge: drag it to another input port to
+        move it, or onto empty canvas to remove it."""
+        src = self.document.graph.incoming(port.card.block_id).get(port.index)
+        if src is None or src not in self.cards:
+            return False
+        conn = Connection(src, port.card.block_id, port.index)
+        self._connect = ConnectGesture(self, self.cards[src].output, self._why_not, conn)
+        if conn in self.edges:
+            self.edges[conn].setVisible(False)
+        return True
+
+    def _drop_edge(self, old: Connection, intent: tuple | None) -> None:
+        if old in self.edges:
+            self.edges[old].setVisible(True)
+        if intent is None:
+            self.controller.disconnect(old.dst, old.port)
+        elif intent[1:] != (old.dst, old.port):
+            reason = self.controller.reconnect(old, intent[1], intent[2])
+            if reason:
+                self.message.emit(reason)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key_Escape and self._connect is not None:
+            gesture, self._connect = self._connect, None
+            gesture.cancel()
+            if gesture.detached is not None and gesture.detached in self.edges:
+                self.edges[gesture.detached].setVisible(True)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         for item in self.items(event.scenePos()):

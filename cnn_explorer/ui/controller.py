@@ -124,6 +124,20 @@ class EditController(QObject):
                           f"{self.graph.block(dst).name}")
         return None
 
+    def reconnect(self, old, dst: str, port: int) -> str | None:
+        """Move an edge's input end to another input port, as one undo step."""
+        try:
+            self.graph.check_connect(old.src, dst, port)
+        except DesignError as exc:
+            return self._refuse(exc)
+        stack = self.document.undo_stack
+        stack.beginMacro(f"Reconnect {self.graph.block(old.src).name} \u2192 "
+                         f"{self.graph.block(dst).name}")
+        self.disconnect(old.dst, old.port)
+        self._push(cmd.Connect(self.graph, old.src, dst, port))
+        stack.endMacro()
+        return None
+
     def disconnect(self, dst: str, port: int) -> None:
         for c in self.graph.connections():
             if c.dst == dst and c.port == port:

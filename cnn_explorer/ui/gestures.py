@@ -10,6 +10,8 @@ from PySide6.QtCore import QLineF, QPointF, Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsScene
 
+from cnn_explorer.model.graph import Connection
+
 from .canvas_items import PROBLEM_RED, BlockCard, PortItem
 
 
@@ -35,8 +37,11 @@ class ConnectGesture:
     the line turns red over a port that would be refused, and the reason shows while hovering.
     """
 
-    def __init__(self, scene: QGraphicsScene, source: PortItem, check) -> None:
-        self.scene, self.source, self.check = scene, source, check
+    def __init__(self, scene: QGraphicsScene, source: PortItem, check,
+                 detached: Connection | None = None) -> None:
+        """`detached`: the edge picked up from its input port (dragging it elsewhere moves it,
+        dropping it on empty canvas removes it)."""
+        self.scene, self.source, self.check, self.detached = scene, source, check, detached
         self.line = QGraphicsLineItem(QLineF(source.scenePos(), source.scenePos()))
         self.line.setPen(QPen(Qt.darkGray, 2, Qt.DashLine))
         self.line.setZValue(10)
@@ -52,7 +57,10 @@ class ConnectGesture:
         self.target, self.reason = None, None
         if port is not None and not port.is_output:
             self.target = port
-            self.reason = self.check(self.source.card.block_id, port.card.block_id, port.index)
+            same = self.detached is not None and (port.card.block_id, port.index) == (
+                self.detached.dst, self.detached.port)
+            self.reason = None if same else self.check(self.source.card.block_id,
+                                                       port.card.block_id, port.index)
             port.highlight(True, self.reason is None)
             colour = Qt.darkGreen if self.reason is None else PROBLEM_RED
             self.line.setPen(QPen(colour, 2, Qt.DashLine))
@@ -69,6 +77,15 @@ class ConnectGesture:
             return None
         self.target.highlight(False)
         return (self.source.card.block_id, self.target.card.block_id, self.target.index)
+
+
+    def cancel(self) -> None:
+        """Escape: forget the gesture, change nothing."""
+        if self.line.scene() is not None:
+            self.scene.removeItem(self.line)
+        self.source.highlight(False)
+        if self.target is not None:
+            self.target.highlight(False)
 
 
 class MoveGesture:

@@ -273,3 +273,49 @@ def test_middle_button_pans(window):
     QTest.mouseRelease(vp, Qt.MiddleButton, Qt.NoModifier, start + QPoint(-60, -80))
     after = view.mapToScene(vp.rect().center())
     assert (after.x() - before.x(), after.y() - before.y()) == (60, 80)
+
+
+def _drag_from_input(window, dst, to_scene):
+    from PySide6.QtTest import QTest
+
+    view = window.view
+    vp = view.viewport()
+    start = view.mapFromScene(window.scene.port_of(dst, False, 0).scenePos())
+    end = view.mapFromScene(to_scene)
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, start)
+    QTest.mouseMove(vp, (start + end) / 2)
+    QTest.mouseMove(vp, end)
+    return vp, end
+
+
+def test_lifting_an_edge_moves_it_or_removes_it(window):
+    from PySide6.QtTest import QTest
+
+    g = window.document.graph
+    fc1, flatten = g.find("fc1").id, g.find("flatten").id
+    dense = window.controller.add_block("dense", (900.0, 0.0))
+    before = model_state(window)
+    vp, end = _drag_from_input(window, fc1, window.scene.port_of(dense, False).scenePos())
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, end)
+    assert g.incoming(dense) == {0: flatten} and g.incoming(fc1) == {}
+    assert window.undo_action.text() == "&Undo Reconnect flatten \u2192 dense_1"
+    window.document.undo_stack.undo()
+    assert model_state(window) == before
+    vp, end = _drag_from_input(window, fc1, QPointF(-400, -400))
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, end)
+    assert g.incoming(fc1) == {}
+    window.document.undo_stack.undo()
+    assert model_state(window) == before
+
+
+def test_escape_cancels_a_port_drag(window):
+    from PySide6.QtTest import QTest
+
+    g = window.document.graph
+    fc1 = g.find("fc1").id
+    before = model_state(window)
+    vp, end = _drag_from_input(window, fc1, QPointF(-400, -400))
+    QTest.keyClick(vp, Qt.Key_Escape)
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, end)
+    assert model_state(window) == before
+    assert all(e.isVisible() for e in window.scene.edges.values())
