@@ -111,11 +111,11 @@ def import_keras_model(model: "keras.Model") -> Design:
     names: dict[int, str] = {}  # id(layer) -> block id
     shapes: dict[int, tuple] = {}
     with graph.batch():
-        for layer, node in steps:
-            bid = _add_block(graph, layer, node, shapes)
+        for layer, node, sources in steps:
+            bid = _add_block(graph, layer, node, [shapes[id(src)] for src in sources], shapes)
             names[id(layer)] = bid
-            for port, tensor in enumerate(node.input_tensors):
-                graph.connect(names[id(tensor._keras_history.operation)], bid, port)
+            for port, src in enumerate(sources):
+                graph.connect(names[id(src)], bid, port)
     _lay_out(graph)
     design = Design(graph, title=_sanitise(model.name, set()))
     _check_totals(design, model)
@@ -123,22 +123,25 @@ def import_keras_model(model: "keras.Model") -> Design:
 
 
 def _trace(model) -> list[tuple]:
-    """(layer, node) pairs from the inputs to the one output, each layer once, in order."""
+    """(layer, node, source layers) from the inputs to the one output, each layer once, in
+    order; layers inside nested models are traced through, as if the model were flat."""
     outputs = getattr(model, "outputs", None)
     if not outputs:
         raise ImportProblem(f"model {model.name!r} is not built (it has no inputs): give its "
                             "first layer an input shape, or call it on data, then import")
     if len(outputs) != 1:
         raise ImportProblem(f"model {model.name!r} has {len(outputs)} outputs; a design has one")
-    order, done, stack = [], {}, [outputs[0]._keras_history]  # done: id(op) -> node index
+    resolve = _Resolver()
+    order, done = [], {}  # done: id(layer) -> the node index it was traced at
+    stack = [resolve(outputs[0]._keras_history)]
     while stack:
         op, node_index, _ = stack[-1]
         if done.get(id(op), node_index) != node_index:
             raise ImportProblem(f"layer {op.name!r} is shared (called more than once); a "
                                 "block is used once")
         node = op._inbound_nodes[node_index]
-        pending = [t._keras_history for t in node.input_tensors
-                   if id(t._keras_history.operation) not in done]
+        sources = [resolve(t._keras_history) for t in node.input_tensors]
+        pending = [h for h in sources if id(h.operation) not in done]
         if pending:
             stack.extend(pending)
             continue
@@ -146,20 +149,51 @@ def _trace(model) -> list[tuple]:
         if id(op) not in done:
             done[id(op)] = node_index
             _check_supported(op, node)
-            order.append((op, node))
+            order.append((op, node, [h.operation for h in sources]))
     return order
 
 
+class _Resolver:
+    """Maps a tensor's history to the layer that really makes it, looking through nested
+    models: a nested model's output is its last inner layer's, and its inner Input stands
+    for the tensor the outer model passed in."""
+
+    def __init__(self) -> None:
+        self.aliases: dict[int, object] = {}  # id(inner InputLayer) -> outer history
+
+    def __call__(self, history):
+        import keras
+
+        while True:
+            op, node_index, _ = history
+            if id(op) in self.aliases:
+                history = self.aliases[id(op)]
+            elif isinstance(op, keras.Model):
+                history = self._enter(op, node_index)
+            else:
+                return history
+
+    def _enter(self, model, node_index: int):
+        node = model._inbound_nodes[node_index]
+        if len(model.outputs) != 1:
+            raise ImportProblem(f"nested model {model.name!r} has {len(model.outputs)} "
+                                "outputs; blocks have one")
+        for inner, outer in zip(model.inputs, node.input_tensors):
+            key = id(inner._keras_history.operation)
+            if self.aliases.setdefault(key, outer._keras_history) != outer._keras_history:
+                raise ImportProblem(f"nested model {model.name!r} is called more than once; "
+                                    "a block is used once")
+        return model.outputs[0]._keras_history
+
+
 def _check_supported(op, node) -> None:
-    """Refuse, by name, what a block cannot be: raw ops, nested models, Lambda layers."""
+    """Refuse, by name, what a block cannot be: raw ops, Lambda layers, several outputs."""
     import keras
 
     name = getattr(op, "name", "?")
     if not isinstance(op, keras.layers.Layer):
         raise ImportProblem(f"operation {name!r} is a raw Keras op, not a layer; wrap it in "
                             "a layer to import the model")
-    if isinstance(op, keras.Model):
-        raise ImportProblem(f"layer {name!r} is a whole nested model; import it on its own")
     if type(op).__name__ == "Lambda":
         raise ImportProblem(f"layer {name!r} is a Lambda layer: its code cannot be imported "
                             "safely; replace it with a built-in layer")
@@ -176,7 +210,7 @@ def _shape(tensor, layer_name: str) -> tuple[int, ...]:
     return tuple(int(d) for d in shape)
 
 
-def _add_block(graph: Graph, layer, node, shapes: dict) -> str:
+def _add_block(graph: Graph, layer, node, in_shapes: list, shapes: dict) -> str:
     import keras
 
     name = _sanitise(layer.name, {b.name for b in graph.blocks()})
@@ -187,7 +221,6 @@ def _add_block(graph: Graph, layer, node, shapes: dict) -> str:
             raise ImportProblem(f"input {layer.name!r} has shape {out}; designs take images "
                                 "(height, width, channels)")
         return graph.add_block("input", dict(zip(("height", "width", "channels"), out)), name)
-    in_shapes = [shapes[id(t._keras_history.operation)] for t in node.input_tensors]
     kind, params = _block_for(layer, name, in_shapes, out)
     try:
         return graph.add_block(kind, params, name)

@@ -200,15 +200,37 @@ def test_corrupt_files_give_clear_errors(tmp_path):
         import_keras_file(tmp_path / "missing.keras")
 
 
+def test_nested_models_are_imported_flat():
+    import keras
+    from keras import layers
+
+    stem = keras.Sequential([keras.Input((16, 16, 3)), layers.Conv2D(8, 3, name="stem_conv"),
+                             layers.BatchNormalization(name="stem_bn")], name="stem")
+    head = _model(layers.GlobalAveragePooling2D(name="gap"), layers.Dense(4, name="fc"),
+                  input_shape=(14, 14, 8))
+    x = inputs = keras.Input((16, 16, 3), name="image")
+    y = stem(x)
+    y = layers.Add(name="skip")([y, layers.Activation("relu", name="relu")(y)])
+    model = keras.Model(inputs, head(y), name="outer")
+    design = import_keras_model(model)
+    order = [design.graph.block(b) for b in design.graph.topological_order()]
+    assert [(b.name, b.kind) for b in order] == [
+        ("image", "input"), ("stem_conv", "conv2d"), ("stem_bn", "batch_norm"),
+        ("relu", "activation"), ("skip", "add"), ("gap", "global_avg_pool"), ("fc", "dense")]
+    rebuilt = build_model(design.graph)
+    assert rebuilt.count_params() == model.count_params()
+    assert rebuilt.output.shape == model.output.shape
+
+
 def test_models_a_design_cannot_hold_are_refused():
     import keras
     from keras import layers
 
     inner = _model(layers.Flatten(name="flat"))
-    x = inputs = keras.Input((8, 8, 3))
-    nested = keras.Model(inputs, inner(x), name="outer")
-    with pytest.raises(ImportProblem, match="'small' is a whole nested model"):
-        import_keras_model(nested)
+    x = keras.Input((8, 8, 3))
+    twice = keras.Model(x, layers.Add()([inner(x), inner(layers.ReLU()(x))]))
+    with pytest.raises(ImportProblem, match="nested model 'small' is called more than once"):
+        import_keras_model(twice)
     shared = layers.Dense(4, name="shared")
     v = keras.Input((4,))
     twice = keras.Model(v, shared(shared(v)))
