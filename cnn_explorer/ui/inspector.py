@@ -4,7 +4,7 @@ and the table of every layer. It reads the model and sends edits to the controll
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHeaderView,
@@ -26,7 +26,7 @@ from cnn_explorer.model.spec import spec_fields
 
 from .controller import EditController
 from .document import Document
-from .layer_table import LayerTableModel, format_flops
+from .layer_table import COLUMNS, LayerTableModel, format_flops
 from .param_editors import ParamEditor
 
 
@@ -196,6 +196,20 @@ class Inspector(QWidget):
         if not report.problems:
             self.problems.addItem(QListWidgetItem("No problems: every shape fits."))
         self.layers.set_report(report)
+
+    def show_layers_of(self, block_id: str) -> None:
+        """Scroll the layer table to the block's first layer and select its rows."""
+        first = self.layers.row_of_block(block_id)
+        if first < 0:
+            return
+        last = first
+        while self.layers.block_at(last + 1) == block_id:
+            last += 1
+        model = self.table.selectionModel()
+        model.clearSelection()
+        top, bottom = self.layers.index(first, 0), self.layers.index(last, len(COLUMNS) - 1)
+        model.select(QItemSelection(top, bottom), QItemSelectionModel.Select)
+        self.table.scrollTo(top, QTableView.PositionAtTop)
 
     def totals_text(self) -> str:
         return self.totals.text()

@@ -25,7 +25,7 @@ from .inspector import Inspector
 from .keras_actions import KerasActions
 from .palette import Palette
 from .preset_dialog import PresetDialog
-from .recovery import RecoveryStore
+from .recovery import RecoveryStore, app_settings
 
 START_PRESET = "plain-cnn"
 PANEL_DELAY_MS = 30
@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self.zoom_label = QLabel()
         self.statusBar().addPermanentWidget(self.zoom_label)
+        self._restore_layout()
         self._start(path, offer_recovery)
 
     # ---- construction ---------------------------------------------------------------------
@@ -211,6 +212,8 @@ class MainWindow(QMainWindow):
     def _selection_changed(self) -> None:
         ids = self.scene.selected_block_ids()
         self.inspector.form.show_block(ids[0] if len(ids) == 1 else None)
+        if len(ids) == 1:
+            self.inspector.show_layers_of(ids[0])
 
     def add_after_selection(self, kind: str) -> None:
         ids = self.scene.selected_block_ids()
@@ -285,10 +288,22 @@ class MainWindow(QMainWindow):
             self.view.fit_all()
             QTimer.singleShot(PANEL_DELAY_MS, self.add_training_panel)  # after the first paint
 
+    def _restore_layout(self) -> None:
+        """Window size and dock arrangement as the user left them."""
+        settings = app_settings()
+        geometry, state = settings.value("window/geometry"), settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
     def closeEvent(self, event) -> None:
         if not self.files.maybe_save():
             event.ignore()
             return
+        settings = app_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
         if self.training_panel is not None and hasattr(self.training_panel, "stop_and_join"):
             self.training_panel.stop_and_join(5.0)
         self.recovery.timer.stop()

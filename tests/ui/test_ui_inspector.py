@@ -102,3 +102,13 @@ def test_layer_table_row_click_selects_block(window):
     assert rows.rowCount() == len(window.document.report().layers) > 300
     window.inspector.table.clicked.emit(rows.index(rows.rowCount() - 1, 0))
     assert window.scene.selected_block_ids() == [window.document.graph.find("predictions").id]
+
+
+def test_selecting_a_block_selects_its_layers_in_the_table(window):
+    window.controller.load_preset("resnet20")
+    window.document.flush()
+    bid = _select(window, "stage2_block1")
+    rows = sorted({i.row() for i in window.inspector.table.selectionModel().selectedIndexes()})
+    layers = window.inspector.layers
+    assert rows and all(layers.block_at(r) == bid for r in rows)
+    assert len(rows) == len(window.document.report().blocks[bid].layers)
