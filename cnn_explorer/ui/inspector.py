@@ -4,7 +4,7 @@ and the table of every layer. It reads the model and sends edits to the controll
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHeaderView,
@@ -209,7 +209,8 @@ class Inspector(QWidget):
         model.clearSelection()
         top, bottom = self.layers.index(first, 0), self.layers.index(last, len(COLUMNS) - 1)
         model.select(QItemSelection(top, bottom), QItemSelectionModel.Select)
-        self.table.scrollTo(top, QTableView.PositionAtTop)
+        # after a model reset the table lays itself out on the next turn: scroll after that
+        QTimer.singleShot(0, lambda: self.table.scrollTo(top, QTableView.PositionAtTop))
 
     def totals_text(self) -> str:
         return self.totals.text()

@@ -104,7 +104,7 @@ def test_layer_table_row_click_selects_block(window):
     assert window.scene.selected_block_ids() == [window.document.graph.find("predictions").id]
 
 
-def test_selecting_a_block_selects_its_layers_in_the_table(window):
+def test_selecting_a_block_selects_its_layers_in_the_table(window, qtbot):
     window.controller.load_preset("resnet20")
     window.document.flush()
     bid = _select(window, "stage2_block1")
@@ -112,3 +112,6 @@ def test_selecting_a_block_selects_its_layers_in_the_table(window):
     layers = window.inspector.layers
     assert rows and all(layers.block_at(r) == bid for r in rows)
     assert len(rows) == len(window.document.report().blocks[bid].layers)
+    bar = window.inspector.table.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.value() == min(rows[0], bar.maximum()), timeout=3000)
+    assert bar.value() > 0
