@@ -40,6 +40,7 @@ _POSITIONAL = {"Conv2D": ("filters", "kernel_size"), "DepthwiseConv2D": ("kernel
                "Dense": ("units",), "Activation": ("activation",), "Dropout": ("rate",),
                "Reshape": ("target_shape",), "ZeroPadding2D": ("padding",),
                "MaxPooling2D": ("pool_size",), "AveragePooling2D": ("pool_size",)}
+_SIZES = ("kernel_size", "strides", "pool_size", "dilation_rate")  # (3, 3) may be written 3
 _WIDTH = 100
 # Config entries every layer has by default; left out of imported layers' configs.
 _DEFAULT_CONFIG_ITEMS = (("trainable", True), ("dtype", "float32"),
@@ -119,10 +120,9 @@ def _py_name(field_name: str) -> str:
     return templates.RENAMED_FIELDS.get(field_name, field_name)
 
 
-def _literal(value) -> str:
-    """Python source for a parameter value; a square size (3, 3) reads as 3."""
-    if isinstance(value, (tuple, list)) and len(value) == 2 and value[0] == value[1] \
-            and all(isinstance(v, int) for v in value):
+def _literal(value, size: bool = False) -> str:
+    """Python source for a parameter value; a square `size` (kernel, stride) (3, 3) reads 3."""
+    if size and isinstance(value, (tuple, list)) and len(value) == 2 and value[0] == value[1]:
         return repr(value[0])
     if isinstance(value, str):
         return json.dumps(value)  # double quotes, as the rest of the script
@@ -132,9 +132,13 @@ def _literal(value) -> str:
     return repr(value)
 
 
+def _is_size(f) -> bool:
+    return f.metadata.get("kind") == "size"
+
+
 def _block_function(kind_name: str) -> str:
     spec_cls = lookup_kind(kind_name).spec
-    items = [f"{_py_name(f.name)}={_literal(f.default)}" for f in fields(spec_cls)]
+    items = [f"{_py_name(f.name)}={_literal(f.default, _is_size(f))}" for f in fields(spec_cls)]
     signature = _wrap(["x", "*"] + items + ["name"],
                       len(f"def {templates.FUNCTION_NAMES[kind_name]}("))
     return templates.BLOCKS[kind_name].format(signature=signature)
@@ -197,7 +201,8 @@ def _block_call(block, layers: list[LayerInfo], args: list[str], indent: int) ->
     if bk.composite:
         spec = block.spec()
         defaults = bk.spec()
-        items = [f"{_py_name(f.name)}={_literal(getattr(spec, f.name))}" for f in fields(spec)
+        items = [f"{_py_name(f.name)}={_literal(getattr(spec, f.name), _is_size(f))}"
+                 for f in fields(spec)
                  if getattr(spec, f.name) != getattr(defaults, f.name)]
         fn = templates.FUNCTION_NAMES[block.kind]
         return f"{fn}(" + _wrap([x] + items + [f"name={_literal(block.name)}"],
@@ -235,9 +240,10 @@ def _call_items(cls: str, kwargs: dict) -> list[str]:
     if cls in ("MaxPooling2D", "AveragePooling2D") and kwargs["strides"] == kwargs["pool_size"]:
         kwargs = {k: v for k, v in kwargs.items() if k != "strides"}
     positional = _POSITIONAL.get(cls, ())
-    items = [_literal(kwargs[k]) for k in positional]
+    items = [_literal(kwargs[k], k in _SIZES) for k in positional]
     for key, value in kwargs.items():
-        if key in positional or (key in defaults and _literal(value) == _literal(defaults[key])):
+        text = _literal(value, key in _SIZES)
+        if key in positional or (key in defaults and text == _literal(defaults[key])):
             continue
-        items.append(f"{key}={_literal(value)}")
+        items.append(f"{key}={text}")
     return items

@@ -63,7 +63,7 @@ def kinds_design() -> Design:
     add("dense", "fc", units=16, activation="softplus", use_bias=False,
         kernel_initializer="glorot_normal")
     add("dropout", "drop", rate=0.3)
-    add("reshape", "unflat", target_shape=[4, 4, 1])
+    add("reshape", "unflat", target_shape=[4, 4])
     add("flatten", "flat")
     add("classifier", "predictions", classes=7)
     return Design(g, title="every kind")
