@@ -27,8 +27,11 @@ def save_trained(model: "keras.Model", design: Design, path: str | os.PathLike) 
     if path.suffix != ".keras":
         raise ValueError(f"{path.name}: a trained model is saved as a .keras file")
     tmp = path.with_name(f".{path.stem}.partial.keras")
-    model.save(tmp)
-    os.replace(tmp, path)  # a crash mid-save leaves the previous checkpoint whole
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)  # a crash mid-save leaves the previous checkpoint whole
+    finally:
+        tmp.unlink(missing_ok=True)
     save_design(design, design_path(path))
 
 
