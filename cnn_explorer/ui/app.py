@@ -69,6 +69,8 @@ def run_app(path: str | None = None, argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("CNN Explorer")
     app.setOrganizationName("cnn-explorer")
+    if app.platformName() == "offscreen":  # it crashes at exit holding Python's QMimeData
+        app.aboutToQuit.connect(lambda: app.clipboard().clear())
     window = MainWindow(path)
     window.show()
     if os.environ.get(SHOWN_ENV):

@@ -42,6 +42,14 @@ def dialogs(monkeypatch):
     return d
 
 
+@pytest.fixture(autouse=True)
+def clear_clipboard(qapp):
+    """PySide6 on the offscreen platform crashes at interpreter exit when the clipboard still
+    holds a QMimeData set from Python (xcb does not); tests leave it empty."""
+    yield
+    qapp.clipboard().clear()
+
+
 @pytest.fixture
 def window(qtbot):
     from cnn_explorer.ui.main_window import MainWindow
