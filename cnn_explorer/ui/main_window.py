@@ -191,18 +191,20 @@ class MainWindow(QMainWindow):
             self, "Recover design?", "CNN Explorer did not close properly last time. Recover "
             "the design you were editing?", QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
         if answer != QMessageBox.Yes:
-            self.recovery.discard()
+            self.recovery.discard_found()
             return False
         try:
             design = self.recovery.design_of(data)
         except DesignFileError as exc:
             self.files.error("Cannot recover", str(exc))
-            self.recovery.discard()
+            self.recovery.discard_found()
             return False
         source = data.get("source_path")
         adopt(self.document, design, Path(source) if source else None)
         self.document.undo_stack.resetClean()  # recovered work is not saved anywhere yet
         self.document.flush()
+        self.recovery.discard_found()  # it is this session's now, autosaved under its own name
+        self.recovery.autosave()
         return True
 
     def _update_title(self) -> None:

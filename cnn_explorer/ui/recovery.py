@@ -39,8 +39,23 @@ def app_settings() -> QSettings:
     return QSettings("cnn-explorer", "CNN Explorer")
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id is running (then its recovery file is not a crash's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
 class RecoveryStore(QObject):
-    """Autosaves a document to `recovery.json` on a timer; reads it back after a crash."""
+    """Autosaves a document to `recovery-<pid>.json` on a timer; reads one back after a crash.
+
+    One file per running process, so two open windows never overwrite each other's recovery
+    and a second instance does not mistake the first one's live file for a crash.
+    """
 
     failed = Signal(str)  # an autosave could not be written (said once until one succeeds)
 
@@ -48,7 +63,9 @@ class RecoveryStore(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.path = (folder or state_dir()) / "recovery.json"
+        self.folder = folder or state_dir()
+        self.path = self.folder / f"recovery-{os.getpid()}.json"
+        self.found: Path | None = None  # the crashed session's file that `pending` returned
         self._saved_at_index: int | None = None
         self.last_error: str | None = None
         self.timer = QTimer(self)
@@ -84,12 +101,27 @@ class RecoveryStore(QObject):
         return True
 
     def pending(self) -> dict | None:
-        """The recovery data left by a session that did not close cleanly, if readable."""
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) and "design" in data else None
-        except (OSError, ValueError):
-            return None
+        """The newest recovery data left by a process that is gone (it did not close cleanly)."""
+        files = sorted(self.folder.glob("recovery-*.json"), key=_mtime, reverse=True)
+        for path in files:
+            pid = path.stem.removeprefix("recovery-")
+            if path == self.path or not pid.isdigit() or pid_alive(int(pid)):
+                continue
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = None
+            self.found = path
+            if isinstance(data, dict) and "design" in data:
+                return data
+            self.discard_found()  # unreadable: nothing to offer
+        return None
+
+    def discard_found(self) -> None:
+        """Forget the crashed session's file once it was recovered or declined."""
+        if self.found is not None:
+            _unlink(self.found)
+            self.found = None
 
     @staticmethod
     def design_of(data: dict) -> Design:
@@ -99,9 +131,18 @@ class RecoveryStore(QObject):
             raise DesignFileError(f"the recovery file is damaged: {exc}") from None
 
     def discard(self) -> None:
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError:
-            pass
+        _unlink(self.path)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass

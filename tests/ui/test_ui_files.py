@@ -1,11 +1,13 @@
 """Files: open, save, failures that leave the design untouched, recent files, crash recovery."""
 
 import json
+import os
 
 from PySide6.QtWidgets import QMessageBox
 
 from cnn_explorer.model.files import load_design, save_design
 from cnn_explorer.model.presets import build_preset
+from cnn_explorer.ui import recovery
 from cnn_explorer.ui.main_window import MainWindow
 
 from .helpers import model_state
@@ -65,34 +67,56 @@ def test_close_with_unsaved_changes_asks(window, dialogs):
     assert window.close()
 
 
-def test_recovery_after_crash_restores_design(qtbot, dialogs, state_dir):
+def _files(folder):
+    return sorted(p.name for p in folder.glob("recovery-*.json"))
+
+
+def test_recovery_after_crash_restores_design(qtbot, dialogs, state_dir, monkeypatch):
     first = MainWindow()
     qtbot.addWidget(first)
     first.controller.load_preset("resnet20")
     first.controller.set_param(first.document.graph.find("stem").id, "filters", 24)
     assert first.recovery.autosave()
     crashed = model_state(first)
-    assert (state_dir / "recovery.json").exists()
-    # the process "dies": no closeEvent ran, the recovery file stays; a new session starts
+    assert first.recovery.path.exists()
+    # the process "dies": no closeEvent ran, its recovery file stays; a new session starts
+    crashed_file = first.recovery.path.rename(state_dir / "recovery-999999999.json")
+    monkeypatch.setattr(recovery, "pid_alive", lambda pid: pid != 999999999)
     dialogs.answer = QMessageBox.Yes
     second = MainWindow()
     qtbot.addWidget(second)
     assert dialogs.shown[-1][1] == "Recover design?"
     assert model_state(second) == crashed
     assert second.isWindowModified()
+    assert not crashed_file.exists() and second.recovery.path.exists()
     dialogs.answer = QMessageBox.Discard
     assert second.close()  # a clean close removes the recovery file
-    assert not (state_dir / "recovery.json").exists()
+    assert _files(state_dir) == []
 
 
-def test_declined_recovery_is_discarded(qtbot, dialogs, state_dir):
+def test_a_running_instance_is_not_a_crash(qtbot, dialogs, state_dir):
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.controller.add_block("dropout", (0.0, 900.0))
+    assert first.recovery.autosave()
+    live = first.recovery.path.rename(state_dir / f"recovery-{os.getppid()}.json")
+    second = MainWindow()  # the parent process is alive: its file is not offered
+    qtbot.addWidget(second)
+    assert not any(d[1] == "Recover design?" for d in dialogs.shown)
+    assert live.exists()
+
+
+def test_declined_recovery_is_discarded(qtbot, dialogs, state_dir, monkeypatch):
     state_dir.mkdir(parents=True, exist_ok=True)
-    (state_dir / "recovery.json").write_text(json.dumps({"design": {"schema_version": 1}}))
+    crashed = state_dir / "recovery-999999999.json"
+    crashed.write_text(json.dumps({"design": {"schema_version": 1}}))
+    monkeypatch.setattr(recovery, "pid_alive", lambda pid: pid != 999999999)
     dialogs.answer = QMessageBox.No
     w = MainWindow()
     qtbot.addWidget(w)
+    assert dialogs.shown[-1][1] == "Recover design?"
     assert w.windowTitle().startswith("plain-cnn")
-    assert not (state_dir / "recovery.json").exists()
+    assert not crashed.exists()
 
 
 def test_autosave_only_writes_when_changed(window, state_dir):
@@ -102,7 +126,7 @@ def test_autosave_only_writes_when_changed(window, state_dir):
     assert not window.recovery.autosave()  # no change since
     window.document.undo_stack.undo()  # back to the clean state: nothing to recover
     window.recovery.autosave()
-    assert not (state_dir / "recovery.json").exists()
+    assert _files(state_dir) == []
 
 
 def test_failed_autosave_says_so_and_editing_goes_on(window, tmp_path):
