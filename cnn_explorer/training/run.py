@@ -7,6 +7,7 @@ only through a RunListener and obeys a RunControl, checked after every batch.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 import time
 from pathlib import Path
@@ -15,8 +16,16 @@ import numpy as np
 
 from .data import DataArrays, load_dataset
 from .pipeline import Split, eval_dataset, split_data, train_dataset
-from .records import (EpochRecord, RunControl, RunInfo, RunListener, RunResult, StepRecord,
-                      TrainingDiverged, TrainingError, block_norms)  # noqa: F401 (re-export)
+from .records import (
+    EpochRecord,
+    RunControl,
+    RunInfo,
+    RunListener,
+    RunResult,
+    StepRecord,
+    TrainingDiverged,  # noqa: F401 (re-export)
+    TrainingError,
+)
 
 FLUSH_EVERY_S = 0.2  # at most ~5 batches of progress a second reach the listener
 
@@ -46,7 +55,7 @@ def train_design(design, settings, *, control: RunControl | None = None,
                  listener: RunListener | None = None, data: DataArrays | None = None,
                  checkpoint: Path | None = None, fallback_to_sample: bool = False,
                  label: str = "") -> RunResult:
-    """Train a design (frozen snapshot) with `settings`; save the design JSON beside the checkpoint."""
+    """Train a frozen design snapshot; its JSON (with `settings`) goes beside the checkpoint."""
     import keras
 
     control, listener = control or RunControl(), listener or RunListener()
@@ -99,11 +108,15 @@ def train_model(model, split: Split, settings, *, control: RunControl | None = N
                    train_images=len(split.x_train), val_images=len(split.x_val),
                    checkpoint=str(checkpoint or ""), **(meta or {}))
     listener.on_start(info)
-    reporter = _Reporter(wrapped, settings, control, listener, checkpoint)
+    reporter = RunReporter(wrapped, settings, control, listener, checkpoint)
     val = eval_dataset(split.x_val, split.y_val, batch_size=max(settings.batch_size, 256)) \
         if len(split.x_val) else None
     if control.stopped:
         return reporter.result("stopped")
+    # Move TensorFlow's large, long-lived heap out of the cyclic collector: otherwise a full
+    # collection every few hundred steps holds the GIL for tens of ms and stalls the GUI.
+    gc.collect()
+    gc.freeze()
     try:
         wrapped.fit(train_dataset(split.x_train, split.y_train, batch_size=settings.batch_size,
                                   seed=settings.seed, augment=settings.augment),
@@ -147,7 +160,7 @@ def _make_callback_base():
     return keras.callbacks.Callback
 
 
-class _Reporter(_make_callback_base()):
+class RunReporter(_make_callback_base()):
     """Keras callback: turns per-batch logs into step records, flushed a few times a second.
 
     Also where Stop (model.stop_training), Pause (blocking here, between batches), NaN

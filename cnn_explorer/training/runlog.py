@@ -211,9 +211,10 @@ def export_metrics_csv(history: RunHistory, path: Path) -> None:
             epoch = epoch_at.get(int(step))
             val = [_cell(epoch.val_loss), _cell(epoch.val_accuracy)] if epoch else ["", ""]
             norms = norm_at.get(int(step))
-            out.writerow([int(step), f"{loss:.6g}", f"{acc:.6g}", f"{sec:.3f}", *val]
-                         + ([f"{v:.6g}" for v in norms] if norms is not None else [""] * len(names)))
+            cells = [f"{v:.6g}" for v in norms] if norms is not None else [""] * len(names)
+            out.writerow([int(step), f"{loss:.6g}", f"{acc:.6g}", f"{sec:.3f}", *val, *cells])
 
 
 def _cell(value: float | None) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.6g}"
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    return "" if missing else f"{value:.6g}"

@@ -7,14 +7,16 @@ Progress reaches the GUI already batched by the run (a few signals a second).
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
-from cnn_explorer.training.records import (EpochRecord, RunControl, RunInfo, RunListener,
-                                           StepRecord)
+from cnn_explorer.training.records import EpochRecord, RunControl, RunInfo, RunListener, StepRecord
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class TrainWorker(QThread):
         self.control.resume()
 
     def run(self) -> None:
+        lower_thread_priority()
         status, message = "finished", ""
         try:
             data = self._load_data()
@@ -118,6 +121,21 @@ class TrainWorker(QThread):
             writer.on_end(status, message)
         self.job_ended.emit(index, status, message)
         return status, message
+
+
+def lower_thread_priority(niceness: int = 10) -> None:
+    """Let the GUI thread win the CPU when training saturates it (Linux: per-thread nice).
+
+    Threads TensorFlow and tf.data create from this thread inherit the niceness, so the
+    whole training workload yields to painting; throughput only drops while the GUI is busy.
+    """
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere PRIO_PROCESS takes a process id, not a thread id
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), niceness))
+    except OSError:
+        pass
 
 
 def _message(exc: Exception) -> str:

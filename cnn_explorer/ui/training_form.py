@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
-from cnn_explorer.model.settings import (ACTIVATION_OVERRIDES, INITIALIZER_OVERRIDES,
-                                         OPTIMIZERS, SCHEDULES, RunSettings)
+from cnn_explorer.model.settings import (
+    ACTIVATION_OVERRIDES,
+    INITIALIZER_OVERRIDES,
+    OPTIMIZERS,
+    SCHEDULES,
+    RunSettings,
+)
 
 
 def _combo(items, current: str = "") -> QComboBox:

@@ -11,8 +11,19 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QScrollArea, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnn_explorer.training.records import EpochRecord, RunInfo, StepRecord, block_norms
 from cnn_explorer.training.runlog import RunHistory, export_metrics_csv, read_run_log
@@ -87,8 +98,11 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setFormat("idle")
         self.progress.setTextVisible(True)
-        self.status = QLabel("Ready. Dataset 'sample' trains offline on 1,800 real CIFAR-10 images.")
+        self.status = QLabel("Ready. Dataset 'sample' trains offline on 1,800 real CIFAR-10 "
+                             "images.")
         self.status.setWordWrap(True)
+        # A fixed height: a status line that grows would re-lay out (and repaint) every plot.
+        self.status.setFixedHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.plots = TrainingPlots()
         self.degradation = DegradationPlots()
@@ -256,7 +270,8 @@ class TrainingPanel(QWidget):
             self._show("Stopped.")
         else:
             self._show("Finished." + self._checkpoint_note())
-        self.redraw()
+        self.plots.redraw_all()
+        self.degradation.redraw()
         self.run_finished.emit(message if status == "error" else "")
 
     def _checkpoint_note(self) -> str:

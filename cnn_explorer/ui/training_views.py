@@ -118,7 +118,6 @@ class DegradationPlots(QWidget):
             plot.setBackground("w")
             plot.setLabel("bottom", x)
             plot.setLabel("left", y)
-            plot.showGrid(x=True, y=True, alpha=0.2)
             plot.getAxis("left").enableAutoSIPrefix(False)
             plot.addLegend(offset=(-5, 5))
             layout.addWidget(plot)

@@ -1,4 +1,4 @@
-"""Shared fixtures for training tests: tiny real data and tiny models, so each test takes seconds."""
+"""Fixtures for training tests: tiny real data and tiny models, so each test takes seconds."""
 
 from __future__ import annotations
 

@@ -42,7 +42,8 @@ def test_binary_archive_is_read_without_tfds(tmp_path, sample):
                            sample.x_train[:20].transpose(0, 3, 1, 2).reshape(20, -1)], axis=1)
     archive = tmp_path / "cifar-10-binary.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
-        for name in ("cifar-10-batches-bin/data_batch_1.bin", "cifar-10-batches-bin/test_batch.bin"):
+        for name in ("cifar-10-batches-bin/data_batch_1.bin",
+                     "cifar-10-batches-bin/test_batch.bin"):
             blob = rows.tobytes()
             info = tarfile.TarInfo(name)
             info.size = len(blob)

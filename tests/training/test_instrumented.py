@@ -9,13 +9,13 @@ import threading
 import numpy as np
 import pytest
 
-from cnn_explorer.training.records import (FanOut, RunControl, RunListener, TrainingDiverged)
+from cnn_explorer.training.records import FanOut, RunControl, RunListener, TrainingDiverged
 from cnn_explorer.training.run import block_norms, train_model
-from cnn_explorer.training.runlog import (RunHistory, RunLogWriter, export_metrics_csv,
-                                          read_run_log)
+from cnn_explorer.training.runlog import RunHistory, RunLogWriter, export_metrics_csv, read_run_log
 
 
-def test_every_reported_step_has_one_finite_norm_per_trainable_layer(tiny_split, tmp_path, tiny_model, tiny_settings):
+def test_every_reported_step_has_one_finite_norm_per_trainable_layer(
+        tiny_split, tmp_path, tiny_model, tiny_settings):
     history = RunHistory()
     log = tmp_path / "run.jsonl"
     writer = RunLogWriter(log)
@@ -45,7 +45,8 @@ def test_norms_are_recorded_every_k_steps(tiny_split, tiny_model, tiny_settings)
     assert history.norm_steps.tolist() == [1.0, 5.0]
 
 
-def test_gradient_norm_is_the_norm_of_kernel_and_bias_together(tiny_split, tiny_model, tiny_settings):
+def test_gradient_norm_is_the_norm_of_kernel_and_bias_together(
+        tiny_split, tiny_model, tiny_settings):
     """Recompute the first step's gradients by hand and compare with what the step reported."""
     import keras
     import tensorflow as tf
@@ -129,7 +130,8 @@ def test_block_norm_is_the_norm_of_its_layers_concatenated():
     assert norms == {"b1": 5.0, "b2": 2.0}
 
 
-def test_metrics_csv_has_a_row_per_step_and_a_column_per_layer(tiny_split, tmp_path, tiny_model, tiny_settings):
+def test_metrics_csv_has_a_row_per_step_and_a_column_per_layer(
+        tiny_split, tmp_path, tiny_model, tiny_settings):
     history = RunHistory()
     train_model(tiny_model(), tiny_split, tiny_settings(), listener=history)
     export_metrics_csv(history, tmp_path / "m.csv")

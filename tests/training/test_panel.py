@@ -53,7 +53,7 @@ def test_panel_trains_colours_blocks_and_clears_them(qtbot, tiny_design, tmp_pat
     conv = design.graph.find("conv1").id
     assert colourings[-1] == {}  # the canvas clears its colours when the run ends
     assert any(conv in c and c[conv] > 0 for c in colourings[:-1])
-    panel.redraw()
+    panel.plots.redraw_all()
     xs, ys = panel.plots.train_loss.getData()
     assert len(xs) == 8 and np.isfinite(ys).all()
     assert len(panel.plots.depth_curve.getData()[0]) == 2
