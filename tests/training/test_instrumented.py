@@ -9,8 +9,14 @@ import threading
 import numpy as np
 import pytest
 
-from cnn_explorer.training.records import FanOut, RunControl, RunListener, TrainingDiverged
-from cnn_explorer.training.run import block_norms, train_model
+from cnn_explorer.training.records import (
+    FanOut,
+    RunControl,
+    RunListener,
+    TrainingDiverged,
+    block_norms,
+)
+from cnn_explorer.training.run import train_model
 from cnn_explorer.training.runlog import RunHistory, RunLogWriter, export_metrics_csv, read_run_log
 
 
