@@ -72,3 +72,23 @@ def test_lowering_merge_inputs_drops_an_edge_and_undo_restores_it(window):
     assert 2 not in g.incoming(cat)
     window.document.undo_stack.undo()
     assert model_state(window) == before
+
+
+def test_keyboard_shortcuts_reach_the_actions(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    g = window.document.graph
+    window.view.setFocus()
+    window.controller.add_block("dropout", (0.0, 900.0))
+    QTest.keyClick(window.view, Qt.Key_Z, Qt.ControlModifier)
+    assert len(g) == 8
+    QTest.keyClick(window.view, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert len(g) == 9
+    window.scene.select_block(g.find("dropout_1").id)
+    QTest.keyClick(window.view, Qt.Key_Delete)
+    assert len(g) == 8
+    window.view.scale(3, 3)
+    QTest.keyClick(window.view, Qt.Key_0, Qt.ControlModifier)
+    visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    assert visible.contains(window.scene.itemsBoundingRect())
