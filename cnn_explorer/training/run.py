@@ -70,6 +70,7 @@ def train_design(design, settings, *, control: RunControl | None = None,
     model = build_design_model(design, settings)
     if checkpoint is not None:
         save_design_beside(design, settings, Path(checkpoint))
+    check_classes(model, data)
     split = split_data(data, subset=settings.subset, validation_split=settings.validation_split,
                        seed=settings.seed)
     name = getattr(design, "title", "") or getattr(design, "name", "")
@@ -77,6 +78,16 @@ def train_design(design, settings, *, control: RunControl | None = None,
                        blocks=layer_blocks(design), checkpoint=checkpoint,
                        meta={"design_name": str(name or ""), "dataset": data.name,
                              "dataset_note": data.note, "label": label})
+
+
+def check_classes(model, data: DataArrays) -> None:
+    """A classifier with fewer outputs than the data has classes cannot learn it: say so."""
+    outputs = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
+    labels = int(max(data.y_train.max(initial=0), data.y_test.max(initial=0))) + 1
+    if outputs is not None and outputs < labels:
+        raise TrainingError(f"The classifier has {outputs} outputs but {data.name} has {labels} "
+                            f"classes: set the classifier's classes to {labels}, or choose a "
+                            f"{outputs}-class dataset.")
 
 
 def save_design_beside(design, settings, checkpoint: Path) -> Path:

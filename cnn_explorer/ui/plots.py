@@ -107,9 +107,9 @@ class TrainingPlots(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         self.loss_plot = self._plot("Loss", "step", "loss")
         self.acc_plot = self._plot("Accuracy", "step", "accuracy")
-        self.time_plot = self._plot("Gradient norm per layer (blue: first, red: last)",
+        self.time_plot = self._plot("Gradient norm per layer (blue first, red last)",
                                     "step", "L2 norm", log_y=True)
-        self.depth_plot = self._plot("Gradient by depth (latest step)", "layer depth",
+        self.depth_plot = self._plot("Gradient by depth, latest step", "layer depth",
                                      "L2 norm", log_y=True)
         self.heat_plot = self._plot("log10 gradient norm: layer x step", "recorded step",
                                     "layer depth")
@@ -131,22 +131,45 @@ class TrainingPlots(QWidget):
         for plot in (self.loss_plot, self.acc_plot, self.time_plot):
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
-        grid.addWidget(self.loss_plot, 0, 0)
-        grid.addWidget(self.acc_plot, 0, 1)
-        grid.addWidget(self.time_plot, 0, 2)
-        grid.addWidget(self.depth_plot, 1, 0)
-        grid.addWidget(self.heat_plot, 1, 1, 1, 2)
+        self.grid = grid
+        self._one_row: bool | None = None
+        self._arrange(one_row=False)
+
+    def _arrange(self, one_row: bool) -> None:
+        """Two rows when there is height to spare; one row in a short bottom dock."""
+        if one_row == self._one_row:
+            return
+        self._one_row = one_row
+        plots = (self.loss_plot, self.acc_plot, self.time_plot, self.depth_plot, self.heat_plot)
+        for plot in plots:
+            self.grid.removeWidget(plot)
+        for col in range(5):
+            self.grid.setColumnStretch(col, 1 if one_row or col < 3 else 0)
+        if one_row:
+            for col, plot in enumerate(plots):
+                self.grid.addWidget(plot, 0, col)
+        else:
+            for k, plot in enumerate(plots[:4]):
+                self.grid.addWidget(plot, k // 3, k % 3)
+            self.grid.addWidget(self.heat_plot, 1, 1, 1, 2)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        size = event.size()
+        self._arrange(one_row=size.height() < 420 and size.width() > 2.5 * size.height())
 
     @staticmethod
     def _plot(title: str, x: str, y: str, log_y: bool = False) -> pg.PlotWidget:
-        plot = pg.PlotWidget(title=title)
+        plot = pg.PlotWidget()
+        plot.setTitle(title, size="9pt")
         plot.setBackground("w")
         plot.setLabel("bottom", x)
         plot.setLabel("left", y)
         # No grid: it doubles the cost of every repaint (measured), and these plots repaint often.
         plot.setLogMode(y=log_y)
         plot.getAxis("left").enableAutoSIPrefix(False)
-        plot.setMinimumSize(220, 150)
+        plot.getAxis("bottom").enableAutoSIPrefix(False)
+        plot.setMinimumSize(150, 90)
         return plot
 
     def set_history(self, history: RunHistory | None) -> None:

@@ -16,11 +16,13 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -55,7 +57,7 @@ class TrainingPanel(QWidget):
         self.redraws = 0  # plot redraws so far (the responsiveness benchmark reads it)
         self._last_block_emit = 0.0
         self._build()
-        self._load_design_settings()
+        self.load_settings_from_design()
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self.redraw)
@@ -86,11 +88,10 @@ class TrainingPanel(QWidget):
             "Plain vs residual", self.start_degradation,
             "Train plain-N and residual-N on the same data and settings, overlaid")
         buttons = QHBoxLayout()
-        for w in (self.train_button, self.pause_button, self.stop_button, self.degradation_button,
-                  self.depth, self.batch_norm, self._button("Preview data", self.preview_data),
-                  self._button("Open run log...", self.open_run_log_dialog),
-                  self._button("Export PNG...", self.export_png_dialog),
-                  self._button("Export CSV...", self.export_csv_dialog)):
+        from_design = self._button("From design", self.load_settings_from_design,
+                                   "Fill the settings from the design's saved run settings")
+        for w in (self.train_button, self.pause_button, self.stop_button, from_design,
+                  self.degradation_button, self.depth, self.batch_norm, self._runs_menu()):
             buttons.addWidget(w)
         buttons.addStretch(1)
         self.legend = GradientLegend()
@@ -100,9 +101,9 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         self.status = QLabel("Ready. Dataset 'sample' trains offline on 1,800 real CIFAR-10 "
                              "images.")
-        self.status.setWordWrap(True)
-        # A fixed height: a status line that grows would re-lay out (and repaint) every plot.
-        self.status.setFixedHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
+        # No word wrap: a height-for-width label makes a scroll area size the whole panel to
+        # its preferred height; long messages are elided, with the whole text in the tooltip.
+        self.status.setMinimumWidth(100)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.plots = TrainingPlots()
         self.degradation = DegradationPlots()
@@ -123,13 +124,29 @@ class TrainingPanel(QWidget):
         outer.addLayout(right, 1)
         self._set_running(False)
 
+    def _runs_menu(self) -> QToolButton:
+        """Less frequent actions in one drop-down, so the dock stays narrow."""
+        menu = QMenu(self)
+        for text, slot in (("Preview dataset", self.preview_data),
+                           ("Open run log...", self.open_run_log_dialog),
+                           ("Export plots as PNG...", self.export_png_dialog),
+                           ("Export metrics as CSV...", self.export_csv_dialog)):
+            menu.addAction(text, slot)
+        button = QToolButton()
+        button.setText("Data and files")
+        button.setMenu(menu)
+        button.setPopupMode(QToolButton.InstantPopup)
+        return button
+
     def _button(self, text: str, slot, tip: str = "") -> QPushButton:
         button = QPushButton(text)
         button.clicked.connect(slot)
         button.setToolTip(tip)
         return button
 
-    def _load_design_settings(self) -> None:
+    def load_settings_from_design(self) -> None:
+        """Fill the form from the design's saved run settings: at start, on "From design", and
+        whenever the window calls it (after opening a file or choosing a preset)."""
         try:
             self.form.set_settings(self.get_design().settings)
         except Exception:  # no design yet: keep the defaults
@@ -312,7 +329,10 @@ class TrainingPanel(QWidget):
         self.redraws += bool(drawn)
 
     def _show(self, text: str) -> None:
-        self.status.setText(text)
+        """One status line; the full text (errors can be long) is in the tooltip."""
+        self.status.setToolTip(text)
+        metrics = self.status.fontMetrics()
+        self.status.setText(metrics.elidedText(text, Qt.ElideRight, max(200, self.status.width())))
 
     def preview_data(self) -> None:
         if self.loader is not None and self.loader.isRunning():

@@ -70,7 +70,7 @@ class ConfusionMatrixView(QWidget):
         super().__init__(parent)
         self.matrix: np.ndarray | None = None
         self.names: list[str] = []
-        self.setMinimumSize(260, 220)
+        self.setMinimumSize(200, 120)
 
     def set_matrix(self, matrix, names: list[str]) -> None:
         self.matrix = None if matrix is None else np.asarray(matrix)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
+
 from cnn_explorer.cli import main
 from cnn_explorer.training.runlog import read_run_log
 
@@ -36,3 +38,13 @@ def test_registering_the_command_does_not_import_tensorflow():
             "print('tensorflow' in sys.modules, 'PySide6' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_classifier_too_small_for_the_dataset_is_refused(tmp_path, capsys, sample):
+    path = tmp_path / "hundred.npz"
+    y = (sample.y_train[:64] * 10).astype("uint8")  # labels up to 90: a 100-class dataset
+    np.savez(path, x=sample.x_train[:64], y=y)
+    code = main(["train", "--preset", "plain-deep", "--depth", "8", "--dataset", str(path),
+                 "--epochs", "1", "--log", str(tmp_path / "r.jsonl")])
+    assert code == 1
+    assert "10 outputs but hundred has 91 classes" in capsys.readouterr().err

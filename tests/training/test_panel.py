@@ -79,7 +79,7 @@ def test_a_design_that_will_not_build_ends_with_a_message(qtbot, tiny_design, tm
         panel.start_training()
     panel.stop_and_join()
     assert "does not build" in finished.args[0]
-    assert "does not build" in panel.status.text() and panel.train_button.isEnabled()
+    assert "does not build" in panel.status.toolTip() and panel.train_button.isEnabled()
     assert len(design.graph) == 5  # the design is untouched
 
 
