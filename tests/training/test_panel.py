@@ -96,3 +96,25 @@ def test_closing_during_a_run_stops_and_joins(qtbot, tiny_design, tmp_path):
     assert panel.stop_and_join(5.0)
     assert not panel.worker.isRunning()
     assert panel.histories[0].steps[-1] < 200 * 4
+
+
+def test_plain_vs_residual_trains_both_and_overlays_them(qtbot, tiny_design, tmp_path):
+    from cnn_explorer.ui.training_panel import TrainingPanel
+
+    design = tiny_design()
+    panel = TrainingPanel(lambda: design)
+    qtbot.addWidget(panel)
+    panel.runs_dir = tmp_path
+    panel.depth.setValue(8)
+    panel.form.replace(subset=96, validation_split=0.33, batch_size=32, epochs=1)
+    with qtbot.waitSignal(panel.run_finished, timeout=180_000) as finished:
+        assert panel.start_degradation()
+    panel.stop_and_join()
+    assert finished.args == [""]
+    assert [h.info.label for h in panel.histories] == ["plain-8", "residual-8"]
+    assert [h.status for h in panel.histories] == ["finished", "finished"]
+    panel.degradation.redraw()
+    for error_curve, profile_curve in panel.degradation._curves:
+        assert len(error_curve.getData()[0]) == 2  # 64 images / 32: two steps each
+        assert len(profile_curve.getData()[0]) >= 8  # one point per conv/dense layer
+    assert len(list(tmp_path.glob("*/run.jsonl"))) == 2
