@@ -153,3 +153,17 @@ def test_run_log_lines_are_json(tiny_split, tmp_path, tiny_model, tiny_settings)
     writer.on_end("finished", "")
     kinds = [json.loads(line)["type"] for line in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert kinds[0] == "start" and kinds.count("step") == 6 and kinds[-1] == "end"
+
+
+@pytest.mark.parametrize("schedule, half, end", [("constant", 1.0, 1.0), ("step", 0.1, 0.01),
+                                                 ("cosine", 0.5, 0.0)])
+def test_learning_rate_schedules(schedule, half, end, tiny_settings):
+    from cnn_explorer.training.instrument import make_optimizer
+
+    optimizer = make_optimizer(tiny_settings(learning_rate=0.1, schedule=schedule,
+                                             optimizer="sgd"), total_steps=100)
+    lr = optimizer._learning_rate
+    at = (lambda step: float(lr(step))) if callable(lr) else (lambda step: float(lr))
+    assert at(0) == pytest.approx(0.1)
+    assert at(60 if schedule == "step" else 50) == pytest.approx(0.1 * half, abs=1e-6)
+    assert at(100) == pytest.approx(0.1 * end, abs=1e-6)
