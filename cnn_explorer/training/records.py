@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from dataclasses import asdict, dataclass, field
 
 
@@ -148,3 +149,29 @@ def block_norms(layers: list[dict], grad_norms) -> dict[str, float]:
         if layer.get("block"):
             squares[layer["block"]] = squares.get(layer["block"], 0.0) + float(norm) ** 2
     return {block: math.sqrt(s) for block, s in squares.items()}
+
+
+class RateMeter:
+    """Images per second over the last few progress batches, and the time left at that rate.
+
+    A recent window, not the run's average: the first step's tracing and pauses would
+    otherwise drag the rate (and the ETA) for the whole run.
+    """
+
+    def __init__(self, batch_size: int, window: int = 20) -> None:
+        self.batch_size = batch_size
+        self.points: deque[tuple[int, float]] = deque(maxlen=window)
+
+    def update(self, step: int, seconds: float) -> None:
+        self.points.append((step, seconds))
+
+    @property
+    def images_per_second(self) -> float:
+        if len(self.points) < 2:
+            return 0.0
+        (s0, t0), (s1, t1) = self.points[0], self.points[-1]
+        return (s1 - s0) * self.batch_size / (t1 - t0) if t1 > t0 else 0.0
+
+    def eta(self, steps_left: int) -> float | None:
+        rate = self.images_per_second
+        return steps_left * self.batch_size / rate if rate > 0 else None

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnn_explorer.training.records import EpochRecord, RunInfo, StepRecord, block_norms
+from cnn_explorer.training.records import EpochRecord, RateMeter, RunInfo, StepRecord, block_norms
 from cnn_explorer.training.runlog import RunHistory, export_metrics_csv, read_run_log
 
 from .plots import GradientLegend, TrainingPlots
@@ -54,6 +54,7 @@ class TrainingPanel(QWidget):
         self.loader: DataLoader | None = None
         self.histories: list[RunHistory] = []
         self.history: RunHistory | None = None  # the one the live plots show
+        self.meter = RateMeter(1)  # images per second over the last few progress batches
         self.redraws = 0  # plot redraws so far (the responsiveness benchmark reads it)
         self._last_block_emit = 0.0
         self._build()
@@ -248,6 +249,7 @@ class TrainingPanel(QWidget):
     # --- worker signals (GUI thread) -----------------------------------------------------
     def _on_run_info(self, index: int, info: RunInfo) -> None:
         self.histories[index].on_start(info)
+        self.meter = RateMeter(info.batch_size)
         self.history = self.histories[index]
         self.plots.set_history(self.history)
         if len(self.histories) > 1:
@@ -301,13 +303,14 @@ class TrainingPanel(QWidget):
             return
         total = info.epochs * info.steps_per_epoch
         in_epoch = last.step - (last.epoch - 1) * info.steps_per_epoch
-        rate = last.step * info.batch_size / max(last.seconds, 1e-9)
-        eta = (total - last.step) * last.seconds / max(last.step, 1)
+        self.meter.update(last.step, last.seconds)
+        rate, eta = self.meter.images_per_second, self.meter.eta(total - last.step)
         self.progress.setMaximum(total)
         self.progress.setValue(last.step)
         label = f"{info.label}: " if info.label else ""
         self.progress.setFormat(f"{label}epoch {last.epoch}/{info.epochs} - step {in_epoch}/"
-                                f"{info.steps_per_epoch} - {rate:,.0f} img/s - ETA {eta:,.0f} s")
+                                f"{info.steps_per_epoch} - {rate:,.0f} img/s - ETA "
+                                f"{'...' if eta is None else f'{eta:,.0f} s'}")
 
     def _emit_block_norms(self, history: RunHistory) -> None:
         now = time.monotonic()

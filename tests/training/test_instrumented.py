@@ -167,3 +167,14 @@ def test_learning_rate_schedules(schedule, half, end, tiny_settings):
     assert at(0) == pytest.approx(0.1)
     assert at(60 if schedule == "step" else 50) == pytest.approx(0.1 * half, abs=1e-6)
     assert at(100) == pytest.approx(0.1 * end, abs=1e-6)
+
+
+def test_rate_meter_reads_the_recent_window_not_the_whole_run():
+    from cnn_explorer.training.records import RateMeter
+
+    meter = RateMeter(batch_size=100, window=3)
+    assert meter.eta(10) is None
+    for step, seconds in ((1, 5.0), (2, 6.0), (3, 6.5), (4, 7.0)):  # step 1 carried tracing
+        meter.update(step, seconds)
+    assert meter.images_per_second == pytest.approx(200.0)  # steps 2-4: 2 steps in 1 s
+    assert meter.eta(10) == pytest.approx(5.0)
