@@ -146,24 +146,31 @@ def load_binary_archive(path: Path) -> DataArrays:
         raise DataUnavailableError(f"No such file: {path}")
     is_100 = "100" in path.name
     label_bytes = 2 if is_100 else 1
-    train, test = [], []
+    train, test, names = [], [], None
+    names_file = "fine_label_names.txt" if is_100 else "batches.meta.txt"
     with tarfile.open(path) as tar:
         for member in tar.getmembers():
             base = Path(member.name).name
+            if base == names_file:
+                text = tar.extractfile(member).read().decode("utf-8", "replace")
+                names = tuple(line.strip() for line in text.splitlines() if line.strip())
             if not base.endswith(".bin") or base.startswith("batches"):
                 continue
             raw = np.frombuffer(tar.extractfile(member).read(), np.uint8)
-            (test if base.startswith("test") else train).append(raw.reshape(-1, 3072 + label_bytes))
+            batch = (base, raw.reshape(-1, 3072 + label_bytes))
+            (test if base.startswith("test") else train).append(batch)
     if not train:
         raise DataUnavailableError(f"{path}: no CIFAR .bin batches inside")
 
-    def split(chunks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def split(batches: list[tuple[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        chunks = [rows for _, rows in sorted(batches, key=lambda b: b[0])]  # data_batch_1..5
         rows = np.concatenate(chunks) if chunks else np.zeros((0, 3072 + label_bytes), np.uint8)
         x = rows[:, label_bytes:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
         return np.ascontiguousarray(x), rows[:, label_bytes - 1].astype(np.int64)
 
-    (x, y), (xt, yt) = split(sorted(train, key=len)), split(test)
-    names = tuple(str(i) for i in range(100)) if is_100 else CIFAR10_CLASSES
+    (x, y), (xt, yt) = split(train), split(test)
+    if not names or len(names) != (100 if is_100 else 10):  # the archive's own names file
+        names = tuple(str(i) for i in range(100)) if is_100 else CIFAR10_CLASSES
     return DataArrays("cifar100" if is_100 else "cifar10", x, y, xt, yt, names, source=str(path))
 
 

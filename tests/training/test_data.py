@@ -43,6 +43,10 @@ def _fake_archive(path, sample, n: int = 20):
                            sample.x_train[:n].transpose(0, 3, 1, 2).reshape(n, -1)], axis=1)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(path, "w:gz") as tar:
+        names = "\n".join(("plane",) + sample.class_names[1:]).encode()
+        info = tarfile.TarInfo("cifar-10-batches-bin/batches.meta.txt")
+        info.size = len(names)
+        tar.addfile(info, io.BytesIO(names))
         for name in ("cifar-10-batches-bin/data_batch_1.bin",
                      "cifar-10-batches-bin/test_batch.bin"):
             blob = rows.tobytes()
@@ -56,6 +60,7 @@ def test_binary_archive_is_read_without_tfds(tmp_path, sample):
     loaded = load_dataset(str(_fake_archive(tmp_path / "cifar-10-binary.tar.gz", sample)))
     np.testing.assert_array_equal(loaded.x_train, sample.x_train[:20])
     np.testing.assert_array_equal(loaded.y_test, sample.y_train[:20])
+    assert loaded.class_names[:2] == ("plane", "automobile")  # read from the archive
 
 
 def test_archive_in_the_tfds_manual_folder_works_offline(tmp_path, monkeypatch, sample):
