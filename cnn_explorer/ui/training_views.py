@@ -119,7 +119,8 @@ class DegradationPlots(QWidget):
             plot.setLabel("bottom", x)
             plot.setLabel("left", y)
             plot.getAxis("left").enableAutoSIPrefix(False)
-            plot.addLegend(offset=(-5, 5))
+            # Error falls to the lower right, profiles rise to the upper right: legends avoid both.
+            plot.addLegend(offset=(-5, 5) if plot is self.error_plot else (-5, -5))
             layout.addWidget(plot)
         self.profile_plot.setLogMode(y=True)
         self.runs: list[RunHistory] = []
