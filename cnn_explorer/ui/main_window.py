@@ -91,6 +91,9 @@ class MainWindow(QMainWindow):
         if hasattr(panel, "run_finished"):
             panel.run_finished.connect(
                 lambda msg: self.statusBar().showMessage(str(msg) or "Training finished", 8000))
+        if hasattr(panel, "load_settings_from_design"):  # a new file or preset brings its settings
+            self.document.file_changed.connect(panel.load_settings_from_design)
+            self.document.settings_changed.connect(panel.load_settings_from_design)
         if hasattr(panel, "run_started"):
             panel.run_started.connect(lambda: self.statusBar().showMessage("Training\u2026", 4000))
         return True

@@ -140,3 +140,17 @@ def test_failed_autosave_says_so_and_editing_goes_on(window, tmp_path):
     window.controller.add_block("dropout", (300.0, 900.0))
     window.recovery.autosave()
     assert len(messages) == 1  # said once, not every few seconds
+
+
+def test_opening_a_design_brings_its_run_settings_into_the_training_form(window, tmp_path):
+    from cnn_explorer.model.settings import RunSettings
+
+    assert window.add_training_panel()
+    design = build_preset("resnet20")
+    design.settings = RunSettings(optimizer="sgd", learning_rate=0.05, epochs=7, batch_size=32)
+    path = tmp_path / "with_settings.json"
+    save_design(design, path)
+    assert window.files.open(path)
+    shown = window.training_panel.form.settings()
+    assert (shown.optimizer, shown.epochs, shown.batch_size) == ("sgd", 7, 32)
+    assert shown.learning_rate == 0.05
