@@ -78,7 +78,7 @@ def residual_block({signature}):
         shortcut = conv(x, out_channels, 1, strides, name + "_shortcut_conv", **kw)
         shortcut = norm(shortcut, name + "_shortcut_bn")
     y = layers.Add(name=name + "_add")([y, shortcut])
-    return act(y, activation, name + "_out")
+    return act(y, activation, name + "_out") if activation_after_add else y
 ''',
     "dense_block": '''
 def dense_block({signature}):

@@ -33,6 +33,8 @@ class ResidualSpec(Spec):
     activation: str = param("relu", choices=ACTIVATIONS)
     se_ratio: int = param(0, 0, 64, doc="squeeze-excitation ratio r inside; 0 = none")
     batch_norm: bool = param(True, doc="batch norm after each convolution")
+    activation_after_add: bool = param(True, doc="off keeps the shortcut a pure identity "
+                                       "path, so gradients pass through untouched")
     use_bias: bool = param(False)
     kernel_initializer: str = param("he_normal", choices=INITIALIZERS)
 
@@ -135,7 +137,8 @@ def expand_residual(e: Expander, x: list[Tensor], s: ResidualSpec) -> Tensor:
     if s.strides != 1 or x0.shape[-1] != out_channels:
         shortcut = norm(e, conv(e, x0, "shortcut_conv", out_channels, 1, s.strides, **kw),
                       "shortcut_bn")
-    return act(e, e.layer("add", "add", [y, shortcut]), "out", s.activation)
+    y = e.layer("add", "add", [y, shortcut])
+    return act(e, y, "out", s.activation) if s.activation_after_add else y
 
 
 def expand_dense_block(e: Expander, x: list[Tensor], s: DenseBlockSpec) -> Tensor:

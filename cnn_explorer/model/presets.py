@@ -86,7 +86,8 @@ def _cifar_depth(depth: int, per_block: int) -> int:
 
 
 def resnet_cifar(g: Graph, depth: int = 20, classes: int = 10, se_ratio: int = 0,
-                 batch_norm: bool = True, activation: str = "relu") -> None:
+                 batch_norm: bool = True, activation: str = "relu",
+                 activation_after_add: bool = True) -> None:
     """The ResNet paper's CIFAR nets: a 3x3 stem, three stages of 16/32/64 channels."""
     n = _cifar_depth(depth, 2)
     c = Chain(g)
@@ -98,7 +99,8 @@ def resnet_cifar(g: Graph, depth: int = 20, classes: int = 10, se_ratio: int = 0
         for b in range(1, n + 1):
             strides = 2 if stage > 1 and b == 1 else 1
             c.add("residual", f"stage{stage}_block{b}", filters=filters, strides=strides,
-                  se_ratio=se_ratio, batch_norm=batch_norm, activation=activation)
+                  se_ratio=se_ratio, batch_norm=batch_norm, activation=activation,
+                  activation_after_add=activation_after_add)
     c.add("global_avg_pool", "avg_pool")
     c.add("classifier", "predictions", classes=classes)
 
@@ -237,8 +239,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            {"filters": 16, "classes": 10}),
     Preset("plain-deep", "plain net of depth N (no shortcuts): shows the degradation problem",
            plain_deep, {"depth": 20, "classes": 10, "batch_norm": True}),
-    Preset("residual-deep", "residual net of depth N: the same layers plus shortcuts",
-           resnet_cifar, {"depth": 20, "classes": 10, "batch_norm": True}),
+    Preset("residual-deep", "residual net of depth N: the same layers plus identity shortcuts "
+           "(no activation after the add)", resnet_cifar,
+           {"depth": 20, "classes": 10, "batch_norm": True, "activation_after_add": False}),
 ]}
 
 

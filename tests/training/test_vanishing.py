@@ -6,43 +6,6 @@ import numpy as np
 import pytest
 
 
-def identity_residual_design(depth: int = 20):
-    """ResNet-20's layout without batch norm, built from primitive blocks: y = x + F(x).
-
-    The shortcut path stays an identity (no activation after the add, as in He et al. 2016,
-    "Identity mappings"), so the gradient reaches the first layer through the additions.
-    """
-    from cnn_explorer.model.files import Design
-    from cnn_explorer.model.graph import Graph
-
-    g = Graph()
-    last = g.add_block("input", {"height": 32, "width": 32, "channels": 3}, "input")
-
-    def then(kind, name, src, **params):
-        bid = g.add_block(kind, params, name)
-        g.connect(src, bid)
-        return bid
-
-    last = then("conv2d", "stem", last, filters=16, activation="sigmoid")
-    for stage, filters in enumerate((16, 32, 64), start=1):
-        for b in range(1, (depth - 2) // 6 + 1):
-            strides = 2 if stage > 1 and b == 1 else 1
-            name = f"stage{stage}_block{b}"
-            y = then("conv2d", f"{name}_conv1", last, filters=filters, strides=strides,
-                     activation="sigmoid")
-            y = then("conv2d", f"{name}_conv2", y, filters=filters, activation="linear")
-            shortcut = last if strides == 1 else then(
-                "conv2d", f"{name}_proj", last, filters=filters, kernel=1, strides=2,
-                activation="linear")
-            add = g.add_block("add", {}, f"{name}_add")
-            g.connect(y, add, 0)
-            g.connect(shortcut, add, 1)
-            last = add
-    last = then("global_avg_pool", "avg_pool", last)
-    then("classifier", "predictions", last, classes=10)
-    return Design(g, title=f"identity-residual-{depth}")
-
-
 def first_step_profile(design, sample):
     """Per-layer gradient norms of the instrumented step on one batch of real images, at init."""
     import keras
@@ -66,7 +29,10 @@ def test_plain_sigmoid_net_vanishes_but_residual_does_not(sample):
     from cnn_explorer.model.presets import build_preset
 
     plain = first_step_profile(build_preset("plain-deep", depth=20, batch_norm=False), sample)
-    residual = first_step_profile(identity_residual_design(20), sample)
+    # The residual-deep preset keeps each shortcut an identity path (no activation after the
+    # add, He et al. 2016), so the gradient reaches the first layer through the additions.
+    residual = first_step_profile(build_preset("residual-deep", depth=20, batch_norm=False),
+                                  sample)
     assert len(plain) == 20 and len(residual) == 22  # 19 convs + classifier; + 2 projections
     assert np.isfinite(plain).all() and np.isfinite(residual).all()
     assert plain[-1] / plain[0] >= 1000  # measured: about 3e12
