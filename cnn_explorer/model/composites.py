@@ -80,15 +80,11 @@ def conv(e: Expander, x: Tensor, local: str, filters: int, kernel: int = 3, stri
                    activation=activation, use_bias=use_bias, kernel_initializer=init)
 
 
-def bn(e: Expander, x: Tensor, local: str, epsilon: float = 1e-3) -> Tensor:
-    return _bn(e, x, local, epsilon)
-
-
 def _no_norm(e: Expander, x: Tensor, local: str, epsilon: float = 1e-3) -> Tensor:
     return x  # a residual block built without batch norm (for the vanishing-gradient study)
 
 
-def _bn(e: Expander, x: Tensor, local: str, epsilon: float = 1e-3) -> Tensor:
+def bn(e: Expander, x: Tensor, local: str, epsilon: float = 1e-3) -> Tensor:
     return e.layer(local, "batch_norm", x, momentum=0.99, epsilon=epsilon, center=True,
                    scale=True)
 
