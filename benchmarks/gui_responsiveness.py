@@ -35,7 +35,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from cnn_explorer.model.presets import build_preset
-    from cnn_explorer.ui.training_panel import TrainingPanel
+    from cnn_explorer.ui.training.panel import TrainingPanel
 
     app = QApplication([])
     design = build_preset(args.preset, classes=10)

@@ -14,18 +14,18 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSc
 
 from cnn_explorer.model.errors import DesignFileError
 from cnn_explorer.model.presets import PRESETS, build_preset
-
-from .canvas_scene import CanvasScene
-from .canvas_view import CanvasView
-from .controller import CLIPBOARD_MIME, EditController
-from .document import Document
-from .files import FileActions, adopt
-from .icons import app_icon
-from .inspector import Inspector
-from .keras_actions import KerasActions
-from .palette import Palette
-from .preset_dialog import PresetDialog
-from .recovery import RecoveryStore, app_settings
+from cnn_explorer.ui.canvas.scene import CanvasScene
+from cnn_explorer.ui.canvas.view import CanvasView
+from cnn_explorer.ui.editing.controller import EditController
+from cnn_explorer.ui.editing.document import Document
+from cnn_explorer.ui.files.actions import FileActions, adopt
+from cnn_explorer.ui.files.keras_actions import KerasActions
+from cnn_explorer.ui.files.recovery import RecoveryStore, app_settings
+from cnn_explorer.ui.icons import app_icon
+from cnn_explorer.ui.inspector.inspector import Inspector
+from cnn_explorer.ui.mime import CLIPBOARD_MIME
+from cnn_explorer.ui.palette.palette import Palette
+from cnn_explorer.ui.palette.preset_dialog import PresetDialog
 
 START_PRESET = "plain-cnn"
 PANEL_DELAY_MS = 30
@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         if self.training_panel is not None:
             return True
         try:
-            from .training_panel import TrainingPanel
+            from cnn_explorer.ui.training.panel import TrainingPanel
         except ImportError:
             self.training_dock.setWidget(QLabel("  Training is not available in this build."))
             return False

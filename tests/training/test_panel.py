@@ -9,14 +9,14 @@ import numpy as np
 
 
 def test_panel_import_does_not_import_tensorflow():
-    code = ("import sys; import cnn_explorer.ui.training_panel, cnn_explorer.ui.plots; "
+    code = ("import sys; import cnn_explorer.ui.training.panel, cnn_explorer.ui.training.plots; "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 
 
 def test_worker_signals_reach_the_gui_thread(qtbot, tiny_design, tmp_path):
-    from cnn_explorer.ui.train_worker import TrainJob, TrainWorker
+    from cnn_explorer.ui.training.worker import TrainJob, TrainWorker
 
     design = tiny_design()
     job = TrainJob(design, design.settings, tmp_path / "r.jsonl", tmp_path / "r.keras", "tiny")
@@ -37,7 +37,7 @@ def test_worker_signals_reach_the_gui_thread(qtbot, tiny_design, tmp_path):
 
 
 def test_panel_trains_colours_blocks_and_clears_them(qtbot, tiny_design, tmp_path):
-    from cnn_explorer.ui.training_panel import TrainingPanel
+    from cnn_explorer.ui.training.panel import TrainingPanel
 
     design = tiny_design()
     panel = TrainingPanel(lambda: design)
@@ -69,7 +69,7 @@ def test_panel_trains_colours_blocks_and_clears_them(qtbot, tiny_design, tmp_pat
 
 
 def test_a_design_that_will_not_build_ends_with_a_message(qtbot, tiny_design, tmp_path):
-    from cnn_explorer.ui.training_panel import TrainingPanel
+    from cnn_explorer.ui.training.panel import TrainingPanel
 
     design = tiny_design(broken=True)
     panel = TrainingPanel(lambda: design)
@@ -84,7 +84,7 @@ def test_a_design_that_will_not_build_ends_with_a_message(qtbot, tiny_design, tm
 
 
 def test_closing_during_a_run_stops_and_joins(qtbot, tiny_design, tmp_path):
-    from cnn_explorer.ui.training_panel import TrainingPanel
+    from cnn_explorer.ui.training.panel import TrainingPanel
 
     design = tiny_design()
     panel = TrainingPanel(lambda: design)
@@ -99,7 +99,7 @@ def test_closing_during_a_run_stops_and_joins(qtbot, tiny_design, tmp_path):
 
 
 def test_plain_vs_residual_trains_both_and_overlays_them(qtbot, tiny_design, tmp_path):
-    from cnn_explorer.ui.training_panel import TrainingPanel
+    from cnn_explorer.ui.training.panel import TrainingPanel
 
     design = tiny_design()
     panel = TrainingPanel(lambda: design)

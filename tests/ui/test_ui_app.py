@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from cnn_explorer.model.presets import PRESETS, build_preset
 from cnn_explorer.ui.app import platform_problem
-from cnn_explorer.ui.preset_dialog import PresetDialog
+from cnn_explorer.ui.palette.preset_dialog import PresetDialog
 
 from .helpers import card_rects, overlapping
 

@@ -4,8 +4,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDropEvent
 
 from cnn_explorer.model.kinds import KINDS
-from cnn_explorer.ui.canvas_view import KIND_MIME, PRESET_MIME
-from cnn_explorer.ui.palette import ROLE_VALUE, palette_mime
+from cnn_explorer.ui.mime import KIND_MIME, PRESET_MIME
+from cnn_explorer.ui.palette.palette import ROLE_VALUE, palette_mime
 
 from .helpers import card_rects, drag_port, model_state, overlapping
 

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from cnn_explorer.model.files import load_design, save_design
 from cnn_explorer.model.presets import build_preset
-from cnn_explorer.ui import recovery
+from cnn_explorer.ui.files import recovery
 from cnn_explorer.ui.main_window import MainWindow
 
 from .helpers import model_state

@@ -14,11 +14,10 @@ from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent, QToolTip
 from cnn_explorer.model.graph import Connection, GraphEvent
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
-
-from .canvas_items import BlockCard, EdgeItem, PortItem
-from .controller import EditController
-from .document import Document
-from .gestures import ConnectGesture, MoveGesture, port_at
+from cnn_explorer.ui.canvas.gestures import ConnectGesture, MoveGesture, port_at
+from cnn_explorer.ui.canvas.items import BlockCard, EdgeItem, PortItem
+from cnn_explorer.ui.editing.controller import EditController
+from cnn_explorer.ui.editing.document import Document
 
 
 class CanvasScene(QGraphicsScene):
@@ -177,7 +176,7 @@ class CanvasScene(QGraphicsScene):
     # ---- gradient colouring --------------------------------------------------------------
     def set_gradient_norms(self, norms: dict) -> None:
         """Colour each card by its latest gradient norm (log scale); `{}` clears the colours."""
-        from .gradient_colours import colour_for, norm_range
+        from cnn_explorer.ui.training.colours import colour_for, norm_range
         rng = norm_range(norms.values())
         for bid, card in self.cards.items():
             value = norms.get(bid)

@@ -15,11 +15,10 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from cnn_explorer.model.errors import DesignFileError
 from cnn_explorer.model.files import Design, load_design, save_design
 from cnn_explorer.model.graph import Graph
-
-from .commands import replace_contents
-from .controller import lay_out
-from .document import Document
-from .recovery import app_settings
+from cnn_explorer.ui.editing.commands import replace_contents
+from cnn_explorer.ui.editing.controller import lay_out
+from cnn_explorer.ui.editing.document import Document
+from cnn_explorer.ui.files.recovery import app_settings
 
 FILTER = "CNN Explorer designs (*.json);;All files (*)"
 MAX_RECENT = 8

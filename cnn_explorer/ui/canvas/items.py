@@ -27,8 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
-
-from .icons import colours, family
+from cnn_explorer.ui.icons import colours, family
 
 PORT_RADIUS = 6.0
 ROW_HEIGHT = 15.0

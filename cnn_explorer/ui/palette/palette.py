@@ -19,9 +19,8 @@ from PySide6.QtWidgets import (
 
 from cnn_explorer.model.kinds import KINDS, PALETTE_HIDDEN
 from cnn_explorer.model.presets import PRESETS
-
-from .canvas_view import KIND_MIME, PRESET_MIME
-from .icons import family, family_icon
+from cnn_explorer.ui.icons import family, family_icon
+from cnn_explorer.ui.mime import KIND_MIME, PRESET_MIME
 
 ROLE_MIME = Qt.UserRole
 ROLE_VALUE = Qt.UserRole + 1

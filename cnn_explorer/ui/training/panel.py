@@ -29,11 +29,10 @@ from PySide6.QtWidgets import (
 
 from cnn_explorer.training.records import EpochRecord, RateMeter, RunInfo, StepRecord, block_norms
 from cnn_explorer.training.runlog import RunHistory, export_metrics_csv, read_run_log
-
-from .plots import GradientLegend, TrainingPlots
-from .train_worker import DataLoader, TrainJob, TrainWorker
-from .training_form import RunSettingsForm
-from .training_views import ConfusionMatrixView, DatasetPreview, DegradationPlots
+from cnn_explorer.ui.training.form import RunSettingsForm
+from cnn_explorer.ui.training.plots import GradientLegend, TrainingPlots
+from cnn_explorer.ui.training.views import ConfusionMatrixView, DatasetPreview, DegradationPlots
+from cnn_explorer.ui.training.worker import DataLoader, TrainJob, TrainWorker
 
 REDRAW_MS = 40  # 25 frames a second at most
 BLOCK_NORMS_EVERY_S = 0.2  # the canvas recolours at most 5 times a second

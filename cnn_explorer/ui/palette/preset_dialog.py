@@ -19,8 +19,7 @@ from PySide6.QtWidgets import (
 
 from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.presets import PRESETS, build_preset
-
-from .layer_table import format_flops
+from cnn_explorer.ui.inspector.layer_table import format_flops
 
 # Knobs worth a control, per name: (low, high, step); others keep the preset's default.
 KNOBS = {"depth": (8, 200, 1), "phi": (0.0, 7.0, 0.25), "classes": (1, 1000, 1),

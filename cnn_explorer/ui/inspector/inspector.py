@@ -23,11 +23,10 @@ from PySide6.QtWidgets import (
 from cnn_explorer.model.graph import GraphEvent
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.spec import spec_fields
-
-from .controller import EditController
-from .document import Document
-from .layer_table import COLUMNS, LayerTableModel, format_flops
-from .param_editors import ParamEditor
+from cnn_explorer.ui.editing.controller import EditController
+from cnn_explorer.ui.editing.document import Document
+from cnn_explorer.ui.inspector.layer_table import COLUMNS, LayerTableModel, format_flops
+from cnn_explorer.ui.inspector.param_editors import ParamEditor
 
 
 def format_bytes(n: int) -> str:

@@ -11,8 +11,7 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsScene
 
 from cnn_explorer.model.graph import Connection
-
-from .canvas_items import PROBLEM_RED, BlockCard, PortItem
+from cnn_explorer.ui.canvas.items import PROBLEM_RED, BlockCard, PortItem
 
 
 def port_at(scene: QGraphicsScene, pos: QPointF, slack: float = 4.0) -> PortItem | None:

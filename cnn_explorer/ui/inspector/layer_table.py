@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from .canvas_items import format_shape
+from cnn_explorer.ui.canvas.items import format_shape
 
 COLUMNS = ("Layer", "Kind", "Output shape", "Params", "FLOPs")
 

@@ -35,7 +35,9 @@ def local_colour(norm: float, lo: float, hi: float) -> QColor:
 
 def colour_for(norm: float, lo: float, hi: float) -> QColor:
     try:
-        from cnn_explorer.ui.plots import gradient_colour  # the training panel's, if it landed
+        from cnn_explorer.ui.training.plots import (
+            gradient_colour,  # the training panel's, if it landed
+        )
     except ImportError:
         return local_colour(norm, lo, hi)
     return gradient_colour(norm, lo, hi)

@@ -16,11 +16,9 @@ from cnn_explorer.model.files import Design
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.layout import LayoutBox, layered_layout
 from cnn_explorer.model.presets import build_preset
+from cnn_explorer.ui.editing import commands as cmd
+from cnn_explorer.ui.editing.document import Document
 
-from . import commands as cmd
-from .document import Document
-
-CLIPBOARD_MIME = "application/x-cnn-explorer-blocks"
 CARD = LayoutBox()
 
 

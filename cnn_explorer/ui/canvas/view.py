@@ -8,11 +8,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
-from .canvas_scene import CanvasScene
-from .gradient_colours import colour_for
-
-KIND_MIME = "application/x-cnn-explorer-kind"
-PRESET_MIME = "application/x-cnn-explorer-preset"
+from cnn_explorer.ui.canvas.scene import CanvasScene
+from cnn_explorer.ui.mime import KIND_MIME, PRESET_MIME
+from cnn_explorer.ui.training.colours import colour_for
 
 
 class GradientLegend(QWidget):
