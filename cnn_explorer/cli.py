@@ -102,15 +102,15 @@ def _dispatch(argv: list[str]) -> int:
 def _window_argument_problem(argv: list[str]) -> str | None:
     """Why `cnn-explorer WORD ...` cannot open the window with WORD, or None if it can."""
     first = argv[0]
-    if len(argv) > 1:
-        return (f"unexpected {' '.join(argv[1:])!r} after {first!r}; to open a design give "
-                "only its file")
     path = Path(first)
     if not path.exists():
-        if path.suffix or os.sep in first:
+        if path.suffix == ".json" or os.sep in first:
             return f"{first} does not exist"
         return (f"{first!r} is neither a sub-command ({', '.join(SUBCOMMANDS)}) nor an "
                 "existing design file")
+    if len(argv) > 1:
+        return (f"unexpected {' '.join(argv[1:])!r} after {first!r}; to open a design give "
+                "only its file")
     from cnn_explorer.model.errors import DesignError
     from cnn_explorer.model.files import load_design
 

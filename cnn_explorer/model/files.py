@@ -117,7 +117,8 @@ def _blocks(items: list) -> dict[str, Block]:
             spec = spec_for(kind_name, dict(params or {}), name)
         except DesignError as exc:
             raise DesignFileError(f"{where} ({name or bid}): {exc}") from None
-        blocks[bid] = Block(bid, kind_name, name, spec.to_dict())
+        block = blocks[bid] = Block(bid, kind_name, name, spec.to_dict())
+        block.__dict__["_spec"] = spec  # Block caches its spec (cached_property): checked once
     seen: set[str] = set()
     for b in blocks.values():
         if b.name in seen:

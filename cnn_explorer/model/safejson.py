@@ -20,17 +20,19 @@ from .errors import DesignFileError
 MAX_DEPTH = 64             # a design nests about 6 deep; a Keras config about 12
 MAX_INT_DIGITS = 18        # any real count, size or id fits in 18 digits
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_KEEP = b'"[]{}'
+_DROP = bytes(sorted(set(range(256)) - set(_KEEP)))
 _DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_LONG_NUMBER = re.compile(r"[0-9]{%d}|[eE][+-]?[0-9]{3}" % (MAX_INT_DIGITS + 1))
 
 
 def nesting_depth(text: str) -> int:
-    """The deepest nesting of [ and { outside strings (no recursion; linear time)."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    steps = array("b", brackets.encode("ascii").translate(_DEPTH_STEP))
-    return max(accumulate(steps), default=0)
+    """The deepest nesting of [ and { outside strings (no recursion; linear time, in C)."""
+    plain = text.replace("\\\\", "").replace('\\"', "")  # escapes first: each " now delimits
+    reduced = plain.encode("utf-8", "surrogatepass").translate(None, _DROP)
+    brackets = b"".join(reduced.split(b'"')[::2])  # what lies outside strings
+    return max(accumulate(array("b", brackets.translate(_DEPTH_STEP))), default=0)
 
 
 def loads_bounded(text: str, what: str = "the file", max_depth: int = MAX_DEPTH) -> Any:
@@ -41,8 +43,11 @@ def loads_bounded(text: str, what: str = "the file", max_depth: int = MAX_DEPTH)
     depth = nesting_depth(text)
     if depth > max_depth:
         raise DesignFileError(f"{what} nests {depth} levels deep; at most {max_depth} are allowed")
+    numbers = {}
+    if _LONG_NUMBER.search(text):  # only then can a number be too long or overflow: check each
+        numbers = {"parse_int": _integer, "parse_float": _float}
     try:
-        data = json.loads(text, parse_constant=_constant, parse_int=_integer, parse_float=_float)
+        data = json.loads(text, parse_constant=_constant, **numbers)
     except json.JSONDecodeError as exc:
         raise DesignFileError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, "
                               f"column {exc.colno}") from None
