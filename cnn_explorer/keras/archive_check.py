@@ -17,6 +17,7 @@ import math
 import re
 import stat
 import zipfile
+import zlib
 from pathlib import Path
 
 from cnn_explorer.model.errors import DesignFileError
@@ -69,7 +70,8 @@ def check_archive(path: Path) -> dict:
                             "is corrupt or of another type") from None
     except KeyError:
         raise ImportProblem(f"{path.name} is not a .keras model: it has no config.json") from None
-    except (zipfile.LargeZipFile, OSError, RuntimeError, NotImplementedError, ValueError) as exc:
+    except (zipfile.LargeZipFile, OSError, RuntimeError, NotImplementedError, ValueError,
+            zlib.error) as exc:
         raise ImportProblem(f"{path.name} is corrupt: its config.json cannot be read "
                             f"({_first_line(exc)})") from None
     if len(raw) > MAX_CONFIG_BYTES:
@@ -154,7 +156,8 @@ def _check_class(obj: dict, owner: str, custom: set[str]) -> None:
     custom_hint = (registered if isinstance(registered, str) and registered not in (class_name, name)
                    else None)
     if (not isinstance(name, str) or not _IDENTIFIER.fullmatch(name) or custom_hint
-            or registered in custom or not isinstance(module, str)
+            or not isinstance(registered, (str, type(None))) or registered in custom
+            or not isinstance(module, str)
             or not (_MODULE.fullmatch(module) or module == "builtins")
             or _resolve(module, name) is None):
         source = custom_hint or module or "no module"

@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -142,7 +143,7 @@ def load_npz(path: Path) -> DataArrays:
     except DataUnavailableError:
         raise
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError,
-            NotImplementedError, RuntimeError) as exc:
+            NotImplementedError, RuntimeError, zlib.error) as exc:
         raise DataUnavailableError(f"{path} is not a readable .npz dataset: "
                                    f"{_first_line(exc)}") from None
     x, xt = _check_images(x, path), _check_images(xt, path)

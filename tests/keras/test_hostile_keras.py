@@ -164,6 +164,28 @@ def test_only_keras_own_classes_are_allowed(tmp_path, base_config, entry, reason
         check_archive(keras_file(tmp_path, config))
 
 
+def test_a_damaged_deflated_config(tmp_path, base_config):
+    """Found by fuzzing: a flipped byte inside deflated data raised zlib.error."""
+    path = tmp_path / "damaged.keras"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", json.dumps(base_config) * 4)
+    data = bytearray(path.read_bytes())
+    start = data.find(b"config.json") + len("config.json")
+    for i in range(start + 20, start + 60):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImportProblem, match="damaged.keras"):
+        import_keras_file(path)
+
+
+def test_a_registered_name_that_is_not_text(tmp_path, base_config):
+    """Found by fuzzing: a list as registered_name raised TypeError (unhashable)."""
+    config = json.loads(json.dumps(base_config))
+    config["config"]["layers"][1]["registered_name"] = ["x"]
+    with pytest.raises(ImportProblem, match="'conv' uses the custom object 'Conv2D'"):
+        import_keras_file(keras_file(tmp_path, config))
+
+
 def test_a_fifo_is_refused(tmp_path):
     fifo = tmp_path / "pipe.keras"
     os.mkfifo(fifo)
