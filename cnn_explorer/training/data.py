@@ -14,7 +14,6 @@ import threading
 import time
 import urllib.request
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -142,10 +141,13 @@ def load_npz(path: Path) -> DataArrays:
             names = _class_names(d["class_names"], path) if "class_names" in keys else None
     except DataUnavailableError:
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError,
-            NotImplementedError, RuntimeError, zlib.error) as exc:
+    except Exception as exc:  # noqa: BLE001 - numpy raises ValueError, OSError, EOFError,
+        # BadZipFile, zlib.error, tokenize.TokenError...: each means the file is unreadable
         raise DataUnavailableError(f"{path} is not a readable .npz dataset: "
                                    f"{_first_line(exc)}") from None
+    for name, array in (("x", x), ("y", y), ("x_test", xt), ("y_test", yt)):
+        if not isinstance(array, np.ndarray):  # numpy hands back a member that is no .npy raw
+            raise DataUnavailableError(f"{path}: {name} is not a .npy array")
     x, xt = _check_images(x, path), _check_images(xt, path)
     y, yt = _check_labels(y, path, "y"), _check_labels(yt, path, "y_test")
     if len(y) != len(x) or len(yt) != len(xt):
@@ -196,6 +198,7 @@ def _check_labels(y: np.ndarray, path: Path, name: str) -> np.ndarray:
     """Whole-number class indices from 0; floats only when they hold whole numbers."""
     y = np.asarray(y).reshape(-1)
     if y.dtype.kind == "f":
+        y = y.astype(np.float64)  # float16 cannot even hold MAX_CLASSES
         if not np.isfinite(y).all() or (y != np.round(y)).any():
             raise DataUnavailableError(f"{path}: {name} must hold whole-number class labels; "
                                        "it has NaN, infinite or fractional values")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import zipfile
 
 import numpy as np
@@ -70,6 +71,28 @@ def test_a_bad_npy_member(tmp_path):
     path = tmp_path / "bad.npz"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("x.npy", b"\x93NUMPY garbage header")
+        archive.writestr("y.npy", npy_bytes(np.arange(4)))
+    with pytest.raises(DataUnavailableError, match="not a readable .npz"):
+        load_npz(path)
+
+
+def test_a_member_that_is_not_an_npy_array(tmp_path):
+    """Found by fuzzing: numpy hands back raw bytes for a member without the .npy header."""
+    path = tmp_path / "raw.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", b"just bytes")
+        archive.writestr("y.npy", npy_bytes(np.arange(4)))
+    with pytest.raises(DataUnavailableError, match="x is not a .npy array"):
+        load_npz(path)
+
+
+def test_a_damaged_npy_header(tmp_path):
+    """Found by fuzzing: a cut header made numpy's parser raise tokenize.TokenError."""
+    path = tmp_path / "header.npz"
+    header = b"{'descr': '<i8', 'fortran_order': (".ljust(54) + b"\n"  # never closed
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header))
+                         + header + bytes(32))
         archive.writestr("y.npy", npy_bytes(np.arange(4)))
     with pytest.raises(DataUnavailableError, match="not a readable .npz"):
         load_npz(path)
