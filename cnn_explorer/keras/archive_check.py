@@ -153,8 +153,8 @@ def _check_class(obj: dict, owner: str, custom: set[str]) -> None:
         raise ImportProblem(f"{owner} is a {class_name} layer: {REFUSED_CLASSES[class_name]}; "
                             "replace it with a built-in layer")
     name = obj["config"] if class_name == "function" else class_name
-    custom_hint = (registered if isinstance(registered, str) and registered not in (class_name, name)
-                   else None)
+    custom_hint = (registered if isinstance(registered, str)
+                   and registered not in (class_name, name) else None)
     if (not isinstance(name, str) or not _IDENTIFIER.fullmatch(name) or custom_hint
             or not isinstance(registered, (str, type(None))) or registered in custom
             or not isinstance(module, str)

@@ -3,7 +3,8 @@ exactly the same thing, an opaque block otherwise), connected as the Keras graph
 
 `.keras` files are checked before Keras sees them (archive_check: a plain zip, a bounded
 config, only Keras' own classes, a size within limits) and then built from the checked config
-with `safe_mode=True`, so importing never runs code from the file. Weights are not imported: a design is an architecture.
+with `safe_mode=True`, so importing never runs code from the file. Weights are not read: a
+design is an architecture.
 """
 
 from __future__ import annotations
