@@ -119,3 +119,14 @@ def test_a_typo_never_starts_the_app(tmp_path):
     assert run.returncode == 2
     assert "neither a sub-command" in run.stderr
     assert "PySide6" not in run.stderr and not (tmp_path / "x.json").exists()
+
+
+def test_no_display_exits_3_before_qt_starts(tmp_path):
+    path = tmp_path / "good.json"
+    save_design(build_preset("plain-cnn"), path)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="xcb")
+    run = subprocess.run([sys.executable, "-m", "cnn_explorer", str(path)],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 3
+    assert "no display found" in run.stderr
