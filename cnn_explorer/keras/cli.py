@@ -10,7 +10,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from cnn_explorer.model.cli import add_design_arguments, design_from_args
+from cnn_explorer.model.cli import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    add_design_arguments,
+    design_from_args,
+)
 from cnn_explorer.model.errors import DesignError
 
 
@@ -32,7 +38,8 @@ def _fail(command: str, message: str, code: int) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Exit 0 on success, 2 for an unreadable design, 1 for a design with problems."""
+    """Exit 0 on success, 2 for an unreadable design or output path, 1 for a design with
+    problems."""
     from cnn_explorer.model.files import write_text_atomic
 
     from .export import ExportError, export_python
@@ -40,19 +47,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         design = design_from_args(args)
     except DesignError as exc:
-        return _fail("export", str(exc), 2)
+        return _fail("export", str(exc), EXIT_INVALID)
     filename = Path(args.output).name if args.output else "model.py"
     try:
         source = export_python(design, filename)
     except ExportError as exc:
-        return _fail("export", str(exc), 1)
+        return _fail("export", str(exc), EXIT_PROBLEMS)
     if not args.output:
         sys.stdout.write(source)
         return 0
     try:
         write_text_atomic(Path(args.output), source)
     except OSError as exc:
-        return _fail("export", f"cannot write {args.output}: {exc.strerror or exc}", 1)
+        return _fail("export", f"cannot write {args.output}: {exc.strerror or exc}",
+                     EXIT_INVALID)
     print(f"wrote {args.output}: {design.title}, {design.graph.report().total_params:,} "
           "parameters")
     return 0
@@ -71,16 +79,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else source.with_suffix(".json")
     try:
         design = import_keras_file(source)
-    except ImportProblem as exc:
-        return _fail("import", str(exc), 2)
+    except (ImportProblem, DesignError) as exc:
+        return _fail("import", str(exc), EXIT_INVALID)
     try:
         save_design(design, output)
     except OSError as exc:
-        return _fail("import", f"cannot write {output}: {exc.strerror or exc}", 1)
+        return _fail("import", f"cannot write {output}: {exc.strerror or exc}", EXIT_INVALID)
     blocks = design.graph.blocks()
     opaque = Counter(b.params["class_name"] for b in blocks if b.kind == "opaque")
     kept = ("; kept as imported layers: " + ", ".join(f"{n} x{c}" for n, c in opaque.items())
             if opaque else "")
     print(f"wrote {output}: {len(blocks)} blocks, "
           f"{design.graph.report().total_params:,} parameters{kept}")
-    return 0
+    return EXIT_OK

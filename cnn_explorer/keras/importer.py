@@ -1,9 +1,10 @@
 """Keras model -> design: each Keras layer becomes one block (a primitive block where one says
 exactly the same thing, an opaque block otherwise), connected as the Keras graph is.
 
-`.keras` files are checked before Keras sees them (a zip with a config.json, no Lambda layer,
-no custom class) and then loaded with `safe_mode=True`, so importing never runs code from
-the file. Weights are not imported: a design is an architecture.
+`.keras` files are checked before Keras sees them (archive_check: a plain zip, a bounded
+config, only Keras' own classes, a size within limits) and then built from the checked config
+with `safe_mode=True`, so importing never runs code from the file. Weights are not read: a
+design is an architecture.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 import math
 import os
 import re
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,83 +25,34 @@ from cnn_explorer.model.layout import layered_layout
 from cnn_explorer.model.shapes import ShapeProblem
 
 from . import mapping
+from .archive_check import ImportProblem, check_archive
+
+__all__ = ["ImportProblem", "check_archive", "import_keras_file", "import_keras_model"]
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-MAX_CONFIG_BYTES = 50_000_000
-
-
-class ImportProblem(Exception):
-    """The model cannot be imported; the message says which layer and why."""
-
-
 def import_keras_file(path: str | os.PathLike) -> Design:
-    """Load a `.keras` file safely (no Lambda, no custom objects) and import its model."""
+    """Check a `.keras` file (archive, config, classes, size), then build its model from the
+    checked config with Keras' safe mode; the weights are never read."""
     path = Path(path)
-    check_archive(path)
+    config = check_archive(path)
+    config["compile_config"] = None  # as load_model(compile=False) does
     import keras
+    from keras.src.saving.serialization_lib import ObjectSharingScope
 
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        with ObjectSharingScope():  # what load_model uses: shared objects stay shared
+            model = keras.saving.deserialize_keras_object(config, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - Keras raises many kinds; all mean "cannot load"
         raise ImportProblem(f"{path.name} could not be loaded by Keras: "
                             f"{_first_line(exc)}") from None
+    if not isinstance(model, keras.Model):
+        raise ImportProblem(f"{path.name} does not hold a model (its config is a "
+                            f"{type(model).__name__})")
     design = import_keras_model(model)
     design.title = path.stem
     return design
-
-
-def check_archive(path: Path) -> None:
-    """Refuse, with the reason, a file that is not a readable `.keras` archive or that holds a
-    Lambda layer or a custom object (which safe loading could not or should not rebuild)."""
-    if not path.is_file():
-        raise ImportProblem(f"{path} does not exist")
-    if path.suffix.lower() in (".h5", ".hdf5"):
-        raise ImportProblem(f"{path.name} is a legacy HDF5 file, which cannot be loaded safely; "
-                            "re-save the model as .keras (model.save('model.keras'))")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo("config.json")
-            if info.file_size > MAX_CONFIG_BYTES:
-                raise ImportProblem(f"{path.name}: config.json is implausibly large")
-            config = json.loads(archive.read(info).decode("utf-8"))
-    except (zipfile.BadZipFile, EOFError):
-        raise ImportProblem(f"{path.name} is not a .keras model (not a zip archive): the file "
-                            "is corrupt or of another type") from None
-    except KeyError:
-        raise ImportProblem(f"{path.name} is not a .keras model: it has no config.json") from None
-    except (UnicodeDecodeError, json.JSONDecodeError, zipfile.LargeZipFile, OSError) as exc:
-        raise ImportProblem(f"{path.name} is corrupt: its config.json cannot be read "
-                            f"({_first_line(exc)})") from None
-    _refuse_unsafe(config, "the model")
-
-
-def _refuse_unsafe(obj, owner: str) -> None:
-    """Walk a serialized Keras config; raise on a Lambda layer or a class from outside Keras,
-    naming the layer it belongs to (`owner`)."""
-    if isinstance(obj, list):
-        for item in obj:
-            _refuse_unsafe(item, owner)
-        return
-    if not isinstance(obj, dict):
-        return
-    inner = obj.get("config")
-    class_name = obj.get("class_name")
-    if isinstance(class_name, str) and isinstance(inner, dict):
-        if isinstance(inner.get("name"), str):
-            owner = f"layer {inner['name']!r}"
-        if class_name == "Lambda":
-            raise ImportProblem(f"{owner} is a Lambda layer: its Python code is not loaded "
-                                "(that could run anything); replace it with a built-in layer")
-        module = obj.get("module")
-        if obj.get("registered_name") not in (None, class_name) or (
-                module is not None and not str(module).startswith("keras")):
-            raise ImportProblem(f"{owner} uses the custom object {class_name!r} (from "
-                                f"{obj.get('registered_name') or module}), which is not "
-                                "loaded; only built-in Keras classes can be imported")
-    for value in obj.values():
-        _refuse_unsafe(value, owner)
 
 
 def import_keras_model(model: "keras.Model") -> Design:

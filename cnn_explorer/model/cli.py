@@ -9,10 +9,19 @@ import argparse
 import json
 import sys
 
-from .errors import DesignError
+from .errors import DesignError, DesignFileError
 from .files import Design, load_design
 from .presets import PRESETS, build_preset
+from .safejson import loads_bounded
 from .shapes import fmt
+
+# Exit codes of every sub-command (documented in `cnn-explorer --help` and the README).
+EXIT_OK = 0            # done; for summary: the design has no problems
+EXIT_PROBLEMS = 1      # the design was read but has problems (or training failed)
+EXIT_INVALID = 2       # an input is unreadable or invalid, or the command line is wrong
+EXIT_NO_DISPLAY = 3    # the window cannot open: no display
+EXIT_INTERNAL = 70     # a bug in CNN Explorer: one line on stderr, the traceback in a log file
+EXIT_INTERRUPTED = 130
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,11 +50,13 @@ def design_from_args(args: argparse.Namespace) -> Design:
     if args.preset:
         params = {}
         for item in args.param:
-            key, _, value = item.partition("=")
+            key, equals, value = item.partition("=")
+            if not equals:
+                raise DesignError(f"--param {item!r} must be KEY=VALUE, e.g. depth=56")
             try:
-                params[key] = json.loads(value)
-            except json.JSONDecodeError:
-                params[key] = value
+                params[key] = loads_bounded(value, f"--param {key}")
+            except DesignFileError:
+                params[key] = value  # a word: the preset says whether it fits
         return build_preset(args.preset, **params)
     return load_design(args.design)
 
@@ -87,13 +98,16 @@ def cmd_summary(args: argparse.Namespace) -> int:
         design = design_from_args(args)
     except DesignError as exc:
         print(f"cnn-explorer summary: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_INVALID
+    if not 1 <= args.batch_size <= 1_000_000:
+        print("cnn-explorer summary: --batch-size must be from 1 to 1,000,000", file=sys.stderr)
+        return EXIT_INVALID
     data = summary_dict(design, args.batch_size)
     if args.json:
         print(json.dumps(data, indent=1))
     else:
         print(format_table(data))
-    return 1 if data["problems"] else 0
+    return EXIT_PROBLEMS if data["problems"] else EXIT_OK
 
 
 def format_table(data: dict) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -27,7 +28,14 @@ from .errors import (
 from .kinds import kind as lookup_kind
 from .spec import Spec
 
-NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")  # always fullmatch: "$" allows a "\n"
+
+
+def check_name(name: str) -> None:
+    """Raise ParameterError unless `name` can be a block (and Keras layer) name."""
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        raise ParameterError(f"block '{name}'", "name", "a letter then letters, digits or _ "
+                             "(at most 64; it becomes the Keras layer name)", name)
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,19 @@ class Graph:
         g._connections = list(self._connections)
         g._positions = dict(self._positions)
         g._next_id = self._next_id
+        return g
+
+    @classmethod
+    def restore(cls, blocks: list[Block], connections: list[Connection],
+                positions: dict[str, tuple[float, float]]) -> "Graph":
+        """A graph from parts already checked (a design file being loaded): linear in their
+        number, where `add_block`/`connect` each re-check the whole graph."""
+        g = cls()
+        g._blocks = {b.id: b for b in blocks}
+        g._connections = list(connections)
+        g._positions = dict(positions)
+        numbers = [int(b.id[1:]) for b in blocks if b.id[:1] == "b" and b.id[1:].isdigit()]
+        g._next_id = max(numbers, default=0) + 1
         return g
 
     # ---- events ----------------------------------------------------------------------------
@@ -291,9 +312,7 @@ class Graph:
         return f"{base}_{n}"
 
     def _check_name(self, name: str, block_id: str | None) -> None:
-        if not NAME_RE.match(name):
-            raise ParameterError(f"block '{name}'", "name", "a letter then letters, digits or _ "
-                                 "(at most 64; it becomes the Keras layer name)", name)
+        check_name(name)
         for b in self._blocks.values():
             if b.name == name and b.id != block_id:
                 raise DesignError(f"another block is already named {name!r}")
@@ -318,10 +337,10 @@ class Graph:
         for c in self._connections:
             indegree[c.dst] += 1
             children[c.src].append(c.dst)
-        ready = [bid for bid, d in indegree.items() if d == 0]
+        ready = deque(bid for bid, d in indegree.items() if d == 0)
         order = []
         while ready:
-            bid = ready.pop(0)
+            bid = ready.popleft()
             order.append(bid)
             for child in children[bid]:
                 indegree[child] -= 1

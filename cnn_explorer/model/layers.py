@@ -112,6 +112,10 @@ class ReshapeSpec(Spec):
     target_shape: tuple = param((1, 1, 1), kind="shape")
 
 
+MAX_OPAQUE_COUNT = 10**15  # parameters of one imported layer
+MAX_OPAQUE_DIM = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class OpaqueSpec(Spec):
     """An imported Keras layer with no block of its own; kept whole so nothing is dropped."""
@@ -120,8 +124,28 @@ class OpaqueSpec(Spec):
     config: dict = param({})
     input_shapes: list = param([], kind="any")
     output_shape: list = param([1], kind="any")
-    trainable: int = param(0, 0)
-    non_trainable: int = param(0, 0)
+    trainable: int = param(0, 0, MAX_OPAQUE_COUNT)
+    non_trainable: int = param(0, 0, MAX_OPAQUE_COUNT)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0 < len(self.class_name) <= 100:
+            raise ParameterError(type(self).__name__, "class_name", "a Keras class name",
+                                 self.class_name[:100])
+        _check_opaque_shape("output_shape", self.output_shape)
+        if not isinstance(self.input_shapes, list) or len(self.input_shapes) > 64:
+            raise ParameterError(type(self).__name__, "input_shapes", "a list of shapes")
+        for shape in self.input_shapes:
+            _check_opaque_shape("input_shapes", shape)
+
+
+def _check_opaque_shape(name: str, shape: object) -> None:
+    """A shape without the batch axis: 1 to 8 whole numbers from 1 to 2^31 - 1."""
+    if not isinstance(shape, (list, tuple)) or not 0 < len(shape) <= 8 or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_OPAQUE_DIM
+            for d in shape):
+        raise ParameterError("OpaqueSpec", name, f"a list of 1 to 8 whole numbers from 1 to "
+                             f"{MAX_OPAQUE_DIM}", shape if len(repr(shape)) < 80 else None)
 
 
 def conv_params(s: Conv2DSpec) -> dict:

@@ -255,10 +255,39 @@ def build_preset(name: str, **params) -> Design:
     if unknown:
         raise ParameterError(f"preset {name}", ", ".join(sorted(unknown)),
                              f"among {', '.join(preset.defaults)}")
+    for key, value in params.items():
+        _check_knob(name, key, value, {**KNOB_DEFAULTS, **preset.defaults}[key])
     graph = Graph()
-    preset.build(graph, **{**preset.defaults, **params})
+    try:
+        preset.build(graph, **{**preset.defaults, **params})
+    except (TypeError, ValueError, ZeroDivisionError, IndexError) as exc:
+        raise ParameterError(f"preset {name}", ", ".join(params) or "defaults",
+                             "values this preset can be built with", str(exc)) from None
     classes = {**preset.defaults, **params}.get("classes", 10)
     settings = RunSettings(dataset="cifar100" if classes == 100 else "sample")
     title = name if not params else name + "(" + ", ".join(f"{k}={v}" for k, v in
                                                          params.items()) + ")"
     return Design(graph, settings, title)
+
+
+KNOB_DEFAULTS = {"activation": "relu", "batch_norm": True}
+MAX_KNOB = 10_000  # depth, classes, widths: a preset of 10,000 blocks still loads in a second
+
+
+def _check_knob(preset: str, key: str, value: object, default: object) -> None:
+    """A knob must have its default's type and a sane size, so a build cannot run away."""
+    where = f"preset {preset}"
+    if isinstance(default, bool) or isinstance(default, str):
+        if type(value) is not type(default):
+            raise ParameterError(where, key, f"{type(default).__name__} like {default!r}", value)
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_KNOB:
+            raise ParameterError(where, key, f"a whole number from 1 to {MAX_KNOB:,}", value)
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 8:
+            raise ParameterError(where, key, "a number from 0 to 8", value)
+    elif isinstance(default, tuple):
+        if not isinstance(value, (list, tuple)) or not 0 < len(value) <= 16 or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_KNOB
+                for v in value):
+            raise ParameterError(where, key, "a list of 1 to 16 whole numbers", value)

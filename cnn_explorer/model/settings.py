@@ -38,17 +38,26 @@ class RunSettings:
         _choice("schedule", self.schedule, SCHEDULES)
         _choice("initializer_override", self.initializer_override, INITIALIZER_OVERRIDES)
         _choice("activation_override", self.activation_override, ACTIVATION_OVERRIDES)
-        if not self.dataset:
-            raise ParameterError("run settings", "dataset", "a dataset name or an .npz path")
+        if not isinstance(self.dataset, str) or not 0 < len(self.dataset) <= 4096:
+            raise ParameterError("run settings", "dataset", "a dataset name or an .npz path",
+                                 self.dataset if isinstance(self.dataset, str) else None)
+        for name in ("learning_rate", "momentum", "validation_split"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ParameterError("run settings", name, "a number")
+        if not isinstance(self.augment, bool):
+            raise ParameterError("run settings", "augment", "true or false")
         if not (0 < self.learning_rate < 100):
             raise ParameterError("run settings", "learning_rate", "a number in (0, 100)")
         if not (0 <= self.momentum < 1):
             raise ParameterError("run settings", "momentum", "a number in [0, 1)")
-        for name, low in (("batch_size", 1), ("epochs", 1), ("subset", 0), ("seed", 0),
-                          ("grad_norm_every", 1)):
+        for name, low, high in (("batch_size", 1, 2**20), ("epochs", 1, 10**6),
+                                ("subset", 0, 10**9), ("seed", 0, 2**32 - 1),
+                                ("grad_norm_every", 1, 10**6)):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ParameterError("run settings", name, f"a whole number >= {low}")
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ParameterError("run settings", name, f"a whole number from {low} to "
+                                     f"{high:,}")
         if not (0 <= self.validation_split < 1):
             raise ParameterError("run settings", "validation_split", "a number in [0, 1)")
 

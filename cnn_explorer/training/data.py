@@ -8,10 +8,12 @@ tensorflow-datasets copy is actually loaded.
 from __future__ import annotations
 
 import os
+import stat
 import tarfile
 import threading
 import time
 import urllib.request
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -79,6 +81,8 @@ def load_dataset(name: str, *, status: Status | None = None, fallback_to_sample:
     gives the bundled sample, with the reason in `note` (what the app does); else it raises.
     """
     status = status or (lambda _msg: None)
+    if not isinstance(name, str) or not name:
+        raise DataUnavailableError(f"The dataset must be a name or a path, not {name!r}.")
     if name == "sample":
         return load_sample()
     if name in ARCHIVES:
@@ -92,7 +96,11 @@ def load_dataset(name: str, *, status: Status | None = None, fallback_to_sample:
     if path.suffix == ".npz":
         return load_npz(path)
     if path.name.endswith(".tar.gz") or path.is_dir():
-        return load_binary_archive(path)
+        try:
+            return load_binary_archive(path)
+        except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+            raise DataUnavailableError(f"{path} is not a readable CIFAR binary archive: "
+                                       f"{_first_line(exc)}") from None
     raise DataUnavailableError(f"Unknown dataset {name!r}: expected sample, cifar10, cifar100, "
                                f"an .npz file or a CIFAR binary archive.")
 
@@ -109,27 +117,109 @@ def load_sample() -> DataArrays:
 
 
 def load_npz(path: Path) -> DataArrays:
-    """A local .npz: `x`, `y` (split here into train and a held-out tail) or x_train/x_test."""
-    if not path.exists():
-        raise DataUnavailableError(f"No such file: {path}")
-    with np.load(path) as d:
-        keys = set(d.files)
-        if {"x_train", "y_train"} <= keys:
-            x, y = d["x_train"], d["y_train"]
-            xt, yt = (d["x_test"], d["y_test"]) if "x_test" in keys else (x[:0], y[:0])
-        elif {"x", "y"} <= keys:
-            x, y, xt, yt = d["x"], d["y"], d["x"][:0], d["y"][:0]
-        else:
-            raise DataUnavailableError(f"{path}: expected arrays x and y, found {sorted(keys)}")
-        names = tuple(str(c) for c in d["class_names"]) if "class_names" in keys else None
+    """A local .npz: `x`, `y` (split here into train and a held-out tail) or x_train/x_test.
+
+    Anything else (random bytes, a cut-short or empty archive, pickled objects, text or NaN
+    labels, labels below 0) is refused with a DataUnavailableError that says what is wrong.
+    """
+    _check_npz_file(path)
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            if not isinstance(d, np.lib.npyio.NpzFile):
+                raise DataUnavailableError(f"{path}: a single .npy array, not an .npz archive "
+                                           "of x and y")
+            keys = set(d.files)
+            if {"x_train", "y_train"} <= keys:
+                x, y = d["x_train"], d["y_train"]
+                xt, yt = (d["x_test"], d["y_test"]) if "x_test" in keys else (x[:0], y[:0])
+            elif {"x", "y"} <= keys:
+                x, y = d["x"], d["y"]
+                xt, yt = x[:0], y[:0]
+            else:
+                raise DataUnavailableError(f"{path}: expected arrays x and y, found "
+                                           f"{sorted(keys)[:10]}")
+            names = _class_names(d["class_names"], path) if "class_names" in keys else None
+    except DataUnavailableError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - numpy raises ValueError, OSError, EOFError,
+        # BadZipFile, zlib.error, tokenize.TokenError...: each means the file is unreadable
+        raise DataUnavailableError(f"{path} is not a readable .npz dataset: "
+                                   f"{_first_line(exc)}") from None
+    for name, array in (("x", x), ("y", y), ("x_test", xt), ("y_test", yt)):
+        if not isinstance(array, np.ndarray):  # numpy hands back a member that is no .npy raw
+            raise DataUnavailableError(f"{path}: {name} is not a .npy array")
     x, xt = _check_images(x, path), _check_images(xt, path)
-    y, yt = np.asarray(y).reshape(-1).astype(np.int64), np.asarray(yt).reshape(-1).astype(np.int64)
-    if len(y) != len(x):
+    y, yt = _check_labels(y, path, "y"), _check_labels(yt, path, "y_test")
+    if len(y) != len(x) or len(yt) != len(xt):
         raise DataUnavailableError(f"{path}: {len(x)} images but {len(y)} labels")
+    if not len(y):
+        raise DataUnavailableError(f"{path}: holds no training images")
     n_classes = int(max(y.max(initial=0), yt.max(initial=0))) + 1
+    if names is not None and n_classes > len(names):
+        raise DataUnavailableError(f"{path}: label {n_classes - 1} is out of range for "
+                                   f"{len(names)} class names")
     if names is None:
         names = CIFAR10_CLASSES if n_classes <= 10 else tuple(str(i) for i in range(n_classes))
     return DataArrays(path.stem, x, y, xt, yt, names, source=str(path))
+
+
+MAX_NPZ_MEMBER_BYTES = 8 * 2**30  # what one array may take once unpacked
+MAX_CLASSES = 100_000
+
+
+def _check_npz_file(path: Path) -> None:
+    """A regular zip file whose members unpack to a bounded size (no zip bomb, no FIFO)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise DataUnavailableError(f"No such file: {path}") from None
+    except OSError as exc:
+        raise DataUnavailableError(f"Cannot read {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DataUnavailableError(f"{path} is not a regular file")
+    if not info.st_size:
+        raise DataUnavailableError(f"{path} is empty")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise DataUnavailableError(f"{path} is not an .npz archive (a zip of .npy arrays): "
+                                   f"{_first_line(exc)}") from None
+    if not members:
+        raise DataUnavailableError(f"{path} is an empty archive: expected arrays x and y")
+    for member in members:
+        if member.file_size > MAX_NPZ_MEMBER_BYTES:
+            raise DataUnavailableError(f"{path}: {member.filename} unpacks to "
+                                       f"{member.file_size / 2**30:.1f} GiB; at most "
+                                       f"{MAX_NPZ_MEMBER_BYTES / 2**30:.0f} GiB per array")
+
+
+def _check_labels(y: np.ndarray, path: Path, name: str) -> np.ndarray:
+    """Whole-number class indices from 0; floats only when they hold whole numbers."""
+    y = np.asarray(y).reshape(-1)
+    if y.dtype.kind == "f":
+        y = y.astype(np.float64)  # float16 cannot even hold MAX_CLASSES
+        if not np.isfinite(y).all() or (y != np.round(y)).any():
+            raise DataUnavailableError(f"{path}: {name} must hold whole-number class labels; "
+                                       "it has NaN, infinite or fractional values")
+    elif y.dtype.kind not in "iub":
+        raise DataUnavailableError(f"{path}: {name} must hold whole-number class labels, "
+                                   f"not {y.dtype} values")
+    if len(y) and (y.min() < 0 or y.max() >= MAX_CLASSES):
+        raise DataUnavailableError(f"{path}: {name} labels must be from 0 to "
+                                   f"{MAX_CLASSES - 1:,} (found {y.min()} to {y.max()})")
+    return y.astype(np.int64)
+
+
+def _class_names(values: np.ndarray, path: Path) -> tuple[str, ...]:
+    if values.ndim != 1 or values.dtype.kind not in "US" or not 0 < len(values) <= MAX_CLASSES:
+        raise DataUnavailableError(f"{path}: class_names must be a list of texts")
+    return tuple(str(c) for c in values)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]
 
 
 def _check_images(x: np.ndarray, path: Path) -> np.ndarray:

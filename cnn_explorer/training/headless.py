@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,6 +52,7 @@ SETTING_FLAGS = ("dataset", "epochs", "batch_size", "subset", "validation_split"
 
 def load_run_design(args):
     """The design from a file or a preset, with command-line flags overriding its settings."""
+    from cnn_explorer.model.errors import DesignError
     from cnn_explorer.model.files import load_design
     from cnn_explorer.model.presets import build_preset
 
@@ -59,42 +62,97 @@ def load_run_design(args):
     else:
         design = load_design(args.design)
     changes = {k: getattr(args, k) for k in SETTING_FLAGS if getattr(args, k) is not None}
-    return design, dataclasses.replace(design.settings, **changes)
+    try:
+        return design, dataclasses.replace(design.settings, **changes)
+    except (TypeError, ValueError) as exc:  # ParameterError is a DesignError: raised as is
+        if isinstance(exc, DesignError):
+            raise
+        raise DesignError(f"run settings: {exc}") from None
 
 
 def run(args) -> int:
-    """Exit code 0 on success, 1 when training failed, 2 when the inputs were unusable."""
+    """Exit code 0 on success, 1 when training failed, 2 when the inputs were unusable.
+
+    Every input (design, settings, dataset, where the log and checkpoint go) is checked before
+    training starts, so a bad one leaves no file behind.
+    """
+    from cnn_explorer.model.cli import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_PROBLEMS
     from cnn_explorer.model.errors import DesignError
 
-    from .data import DataUnavailableError
+    from .data import DataUnavailableError, load_dataset
     from .records import TrainingError
     from .runlog import RunLogWriter
 
     try:
         design, settings = load_run_design(args)
-    except (DesignError, OSError, ValueError, TypeError) as exc:
+    except DesignError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_INVALID
     log = args.log or Path("runs") / time.strftime("%Y%m%d-%H%M%S") / "run.jsonl"
     checkpoint = args.checkpoint or Path(log).with_suffix(".keras")
-    writer = RunLogWriter(Path(log))
-    listener = FanOut(writer, ProgressPrinter())
+    problem = output_path_problem(Path(log), "--log") or output_path_problem(
+        Path(checkpoint), "--checkpoint")
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    printer = ProgressPrinter()
+    try:
+        printer.on_status(f"Loading dataset {settings.dataset}...")
+        data = load_dataset(settings.dataset, status=printer.on_status)
+    except DataUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        writer = RunLogWriter(Path(log))
+    except OSError as exc:
+        print(f"error: cannot write the log {log}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    listener = FanOut(writer, printer)
     from .run import train_design  # imports TensorFlow
 
     try:
-        result = train_design(design, settings, listener=listener, checkpoint=checkpoint)
+        result = train_design(design, settings, listener=listener, checkpoint=checkpoint,
+                              data=data)
     except (TrainingError, DataUnavailableError) as exc:
         listener.on_end("error", str(exc))
         print(f"\nerror: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, DataUnavailableError) else 1
+        return EXIT_INVALID if isinstance(exc, DataUnavailableError) else EXIT_PROBLEMS
     except KeyboardInterrupt:
         listener.on_end("stopped", "interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     listener.on_end(result.status, "")
     best = "n/a" if result.best_val_accuracy is None else f"{result.best_val_accuracy:.4f}"
     print(f"\n{result.status}: {result.epochs_done} epochs, best val accuracy {best}\n"
           f"log: {log}\ncheckpoint: {result.checkpoint}")
     return 0
+
+
+def output_path_problem(path: Path, option: str) -> str | None:
+    """Why a file cannot be written at `path` (None if it can), found by trying: the missing
+    folders are made and a probe file is written and removed; nothing is left on failure."""
+    if path.exists() and not path.is_file():
+        return f"{option} {path} exists and is not a regular file"
+    folder = path.parent
+    made = []
+    try:
+        while not folder.exists():
+            made.append(folder)
+            folder = folder.parent
+        if not folder.is_dir():
+            return f"{option} {path}: {folder} is a file, not a folder"
+        for new in reversed(made):
+            new.mkdir()
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        for new in made:  # innermost first
+            try:
+                new.rmdir()
+            except OSError:
+                pass
+        return f"{option} {path} cannot be written: {exc.strerror or exc}"
+    return None
 
 
 class ProgressPrinter(RunListener):
