@@ -45,7 +45,7 @@ def run_app(design, settings, data, seconds: float) -> tuple[float, int, float]:
     from cnn_explorer.training.pipeline import split_data
     from cnn_explorer.training.records import RunControl
     from cnn_explorer.training.run import build_design_model, train_model
-    from cnn_explorer.training.runlog import RunHistory
+    from cnn_explorer.training.history import RunHistory
 
     keras.utils.set_random_seed(settings.seed)
     model = build_design_model(design, settings)

@@ -47,7 +47,7 @@ def test_real_design_maps_every_layer_to_its_block(depth, sample, tmp_path):
     from cnn_explorer.model.settings import RunSettings
     from cnn_explorer.training.records import block_norms
     from cnn_explorer.training.run import train_design
-    from cnn_explorer.training.runlog import RunHistory
+    from cnn_explorer.training.history import RunHistory
 
     design = build_preset("residual-deep", depth=depth)
     history = RunHistory()
