@@ -18,7 +18,7 @@ from cnn_explorer.model.graph import Graph
 from cnn_explorer.ui.editing.commands import replace_contents
 from cnn_explorer.ui.editing.controller import lay_out
 from cnn_explorer.ui.editing.document import Document
-from cnn_explorer.ui.files.recovery import app_settings
+from cnn_explorer.ui.files.app_state import app_settings
 
 FILTER = "CNN Explorer designs (*.json);;All files (*)"
 MAX_RECENT = 8
