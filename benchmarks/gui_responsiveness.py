@@ -56,7 +56,7 @@ def main() -> None:
         last[0] = now
 
     def on_colouring(colouring) -> None:
-        if colouring is not None and batches["first"] is None:  # steps are streaming: start measuring
+        if colouring is not None and batches["first"] is None:  # steps stream: measure
             batches["first"] = time.perf_counter()
             panel.redraws = 0
             QTimer.singleShot(int(args.seconds * 1000), app.quit)
@@ -93,8 +93,8 @@ def replay(panel, path: str):
 
     from PySide6.QtCore import QTimer
 
-    from cnn_explorer.training.records import RunInfo, StepRecord
     from cnn_explorer.training.history import RunHistory
+    from cnn_explorer.training.records import RunInfo, StepRecord
 
     records = [json.loads(line) for line in open(path, encoding="utf-8")]
     start = {k: v for k, v in records[0].items() if k not in ("type", "version")}

@@ -2,8 +2,10 @@
 reports its result, or a typed JobFailure, through queued signals on the GUI thread.
 
 Subclasses (the training worker) override `work`; one-off jobs (load a dataset, import a Keras
-file) pass a function. `expected` names the error types whose message is written for the user;
-anything else is reported as unexpected, with its type, never as a silent dead thread.
+file) pass a function. `expected` names the error types whose message is written for the user
+(or is a function that returns them, called on the job's thread, so that naming them never
+imports TensorFlow on the GUI thread); anything else is reported as unexpected, with its type,
+never as a silent dead thread.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QThread, Signal
 
 Report = Callable[[str], None]
+Expected = tuple[type[BaseException], ...] | Callable[[], tuple[type[BaseException], ...]]
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,13 @@ class Job(QThread):
     failed = Signal(object)  # JobFailure
     status = Signal(str)  # progress text from `report`
 
-    def __init__(self, work: Callable[[Report], Any] | None = None,
-                 expected: tuple[type[BaseException], ...] = (), *, background: bool = False,
+    def __init__(self, work: Callable[[Report], Any] | None = None, expected: Expected = (),
+                 *, name: str = "job", background: bool = False,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._work = work
         self.expected = expected
+        self.name = name
         self.background = background  # lower this thread's priority (long CPU work)
 
     def work(self, report: Report) -> Any:
@@ -59,13 +63,17 @@ class Job(QThread):
             raise NotImplementedError("a Job needs a function or a work() override")
         return self._work(report)
 
+    def expected_errors(self) -> tuple[type[BaseException], ...]:
+        return self.expected() if callable(self.expected) else self.expected
+
     def run(self) -> None:
+        threading.current_thread().name = self.name  # for tracebacks and tests
         if self.background:
             lower_thread_priority()
         try:
             result = self.work(self.status.emit)
         except Exception as exc:  # every failure becomes a typed report, on the GUI thread
-            self.failed.emit(failure_of(exc, self.expected))
+            self.failed.emit(failure_of(exc, self.expected_errors()))
             return
         self.done.emit(result)
 

@@ -19,8 +19,8 @@ from cnn_explorer.ui.canvas.view import CanvasView
 from cnn_explorer.ui.editing.controller import EditController
 from cnn_explorer.ui.editing.document import Document
 from cnn_explorer.ui.files.actions import FileActions, adopt
-from cnn_explorer.ui.files.keras_actions import KerasActions
 from cnn_explorer.ui.files.app_state import app_settings
+from cnn_explorer.ui.files.keras_actions import KerasActions
 from cnn_explorer.ui.files.recovery import RecoveryStore
 from cnn_explorer.ui.gradient import GradientColouring
 from cnn_explorer.ui.icons import app_icon

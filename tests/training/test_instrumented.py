@@ -9,6 +9,7 @@ import threading
 import numpy as np
 import pytest
 
+from cnn_explorer.training.history import RunHistory
 from cnn_explorer.training.records import (
     FanOut,
     RunControl,
@@ -17,7 +18,6 @@ from cnn_explorer.training.records import (
     block_norms,
 )
 from cnn_explorer.training.run import train_model
-from cnn_explorer.training.history import RunHistory
 from cnn_explorer.training.runlog import RunLogWriter, export_metrics_csv, read_run_log
 
 

@@ -9,8 +9,8 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from cnn_explorer.ui.canvas.scene import CanvasScene
-from cnn_explorer.ui.mime import KIND_MIME, PRESET_MIME
 from cnn_explorer.ui.gradient import GradientLegend
+from cnn_explorer.ui.mime import KIND_MIME, PRESET_MIME
 
 
 class CanvasView(QGraphicsView):

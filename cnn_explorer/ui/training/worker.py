@@ -95,7 +95,8 @@ class TrainWorker(Job):
     all_ended = Signal(str, str)  # status of the whole batch of jobs, message
 
     def __init__(self, jobs: list[TrainJob], parent=None) -> None:
-        super().__init__(background=True, parent=parent)
+        super().__init__(expected=expected_errors, name="training", background=True,
+                         parent=parent)
         self.jobs = list(jobs)
         self.control = RunControl()
 
@@ -122,7 +123,7 @@ class TrainWorker(Job):
             if self.control.stopped and status != "error":
                 status = "stopped"
         except Exception as exc:  # data that will not load: the message says what to do
-            status, message = "error", failure_of(exc, expected_errors()).message
+            status, message = "error", failure_of(exc, self.expected_errors()).message
         self.all_ended.emit(status, message)
         return status, message
 
@@ -149,7 +150,7 @@ class TrainWorker(Job):
                                   label=job.label)
             status, message = result.status, ""
         except Exception as exc:  # NaN, out of memory, a design that will not build...
-            status, message = "error", failure_of(exc, expected_errors()).message
+            status, message = "error", failure_of(exc, self.expected_errors()).message
         if writer:
             writer.on_end(status, message)
         self.job_ended.emit(index, status, message)
@@ -160,5 +161,5 @@ def dataset_job(name: str, parent=None) -> Job:
     """Loads a dataset off the GUI thread for the preview (CIFAR may need a download)."""
     from cnn_explorer.training.data import load_dataset
 
-    return Job(lambda report: load_dataset(name, status=report), expected_errors(),
-               parent=parent)
+    return Job(lambda report: load_dataset(name, status=report), expected_errors,
+               name="dataset-preview", parent=parent)
