@@ -92,11 +92,12 @@ class MainWindow(QMainWindow):
         session.run_finished.connect(self._run_finished)
         # a new file or preset brings its settings, and its own (empty) plots
         self.document.file_changed.connect(panel.load_settings_from_design)
-        self.document.file_changed.connect(session.reset)
+        self.document.file_changed.connect(self._design_replaced)
         self.document.settings_changed.connect(panel.load_settings_from_design)
         self.document.report_changed.connect(self._design_changed)
         panel.block_requested.connect(lambda bid: self.scene.select_block(bid, True))
         panel.fix_requested.connect(self.controller.set_param)
+        self._plotted_design = self.document.snapshot()  # the design open while runs plot
         panel.check_design()
         return True
 
@@ -115,10 +116,20 @@ class MainWindow(QMainWindow):
 
     def _design_changed(self) -> None:
         panel = self.training_panel
+        self._plotted_design = self.document.snapshot()  # edits keep the plots; opening does not
         panel.check_design()
         last = panel.session.last_colouring
         if last is not None and not self._is_this_design(last):
             self.scene.show_colouring(None)  # edited since: these colours are another net's
+
+    def _design_replaced(self) -> None:
+        """Another design opened (not a save of this one, nor an edit): its plots and colours
+        start empty. Called at once when the file changes, before the edit's report arrives."""
+        from cnn_explorer.ui.training.session import same_network
+
+        if not same_network(self._plotted_design.graph, self.document.graph):
+            self._plotted_design = self.document.snapshot()
+            self.training_panel.session.reset()
 
     def _run_finished(self, status: str, message: str) -> None:
         text = {"stopped": "Stopped", "error": message}.get(status, "Training finished")

@@ -195,18 +195,19 @@ class TrainingPanel(QWidget):
         return found
 
     def _set_running(self, running: bool) -> None:
-        blocked = self.hurdle is not None
+        found = self.hurdle
+        blocked = found is not None and found.blocks_training
         self.train_button.setEnabled(not running and not blocked)
-        self.train_button.setToolTip(self.hurdle.message if blocked else TRAIN_TIP)
+        self.train_button.setToolTip(found.message if found is not None else TRAIN_TIP)
         for w in (self.degradation_button, self.form):
             w.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Pause")
-        self.show_block_button.setVisible(bool(blocked and self.hurdle.block_id))
-        self.fix_button.setVisible(bool(blocked and self.hurdle.fix))
-        if blocked and self.hurdle.fix:
-            self.fix_button.setText(self.hurdle.fix_text)
+        self.show_block_button.setVisible(bool(found is not None and found.block_id))
+        self.fix_button.setVisible(bool(found is not None and found.fix))
+        if found is not None and found.fix:
+            self.fix_button.setText(found.fix_text)
 
     def _show_hurdle_block(self) -> None:
         if self.hurdle is not None and self.hurdle.block_id:

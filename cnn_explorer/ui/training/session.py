@@ -43,6 +43,7 @@ class Hurdle:
     block_id: str | None = None
     fix: tuple[str, str, int] | None = None  # (block id, parameter, value)
     fix_text: str = ""
+    blocks_training: bool = True  # False: flagged, but a run would still be sound
 
 
 def design_classes(design) -> tuple[str, str, int] | None:
@@ -69,9 +70,15 @@ def hurdle(design, settings) -> Hurdle | None:
     wanted, have = dataset_classes(settings.dataset), design_classes(design)
     if wanted is not None and have is not None and have[2] != wanted:
         bid, param, classes = have
+        fewer = classes < wanted  # labels beyond the last output cannot be learned at all
         return Hurdle(f"The design predicts {classes} classes but {settings.dataset} has "
-                      f"{wanted}.", bid, (bid, param, wanted), f"Set classes to {wanted}")
+                      f"{wanted}.", bid, (bid, param, wanted), f"Set classes to {wanted}",
+                      blocks_training=fewer)
     return None
+
+
+def blocking(found: Hurdle | None) -> Hurdle | None:
+    return found if found is not None and found.blocks_training else None
 
 
 def same_network(a, b) -> bool:
@@ -123,15 +130,16 @@ class TrainingSession(QObject):
 
     def start_training(self, design, settings) -> bool:
         """Train a frozen snapshot of the design with these settings, if it can train."""
-        problem = hurdle(design, settings)
+        problem = blocking(hurdle(design, settings))
         if problem is not None:
             self.status.emit(f"Cannot start: {problem.message}")
             return False
         settings, asked = self._dataset_to_use(settings)
         if settings is None:
             return False
-        if settings.dataset != asked and hurdle(design, settings) is not None:
-            self.status.emit(f"Cannot start: {hurdle(design, settings).message}")
+        problem = blocking(hurdle(design, settings))  # the dataset the user switched to
+        if problem is not None:
+            self.status.emit(f"Cannot start: {problem.message}")
             return False
         title = design.title or "design"
         return self._start([self._job(design, settings, title, asked)])
