@@ -81,7 +81,8 @@ class MainWindow(QMainWindow):
             return True
         from cnn_explorer.ui.training.panel import TrainingPanel
 
-        panel = self.training_panel = TrainingPanel(self.document.snapshot, self)
+        panel = self.training_panel = TrainingPanel(self.document.snapshot,
+                                                    lambda: self.document.design, self)
         scroll = QScrollArea()  # the panel may ask for more height than the canvas can spare
         scroll.setWidgetResizable(True)
         scroll.setWidget(panel)

@@ -42,14 +42,18 @@ TRAIN_TIP = "Train the current design"
 
 
 class TrainingPanel(QWidget):
-    """Bottom dock of the main window. `get_design()` returns a frozen snapshot of the design."""
+    """Bottom dock of the main window. `get_design()` returns a frozen snapshot of the design
+    (what trains); `get_live()`, the open design itself, whose cached report the checks read
+    after every edit (a snapshot would infer its shapes again)."""
 
     block_requested = Signal(str)  # "Show block": the window selects it on the canvas
     fix_requested = Signal(str, str, object)  # block id, parameter, value (an undoable edit)
 
-    def __init__(self, get_design: Callable[[], object], parent=None) -> None:
+    def __init__(self, get_design: Callable[[], object],
+                 get_live: Callable[[], object] | None = None, parent=None) -> None:
         super().__init__(parent)
         self.get_design = get_design
+        self.get_live = get_live or get_design
         self.session = TrainingSession(self)
         self.session.choose_dataset = self.ask_for_dataset
         self.hurdle: Hurdle | None = None
@@ -182,7 +186,7 @@ class TrainingPanel(QWidget):
         """Enable Train only when the design can train on the form's settings (the window
         calls this after every edit); the first reason why not goes in the tooltip."""
         try:
-            found = hurdle(self.get_design(), self.form.settings())
+            found = hurdle(self.get_live(), self.form.settings())
         except Exception as exc:  # settings the form cannot make: say so, do not train
             found = Hurdle(f"Check the settings: {exc}")
         changed = found != self.hurdle
