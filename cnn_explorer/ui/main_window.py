@@ -22,7 +22,6 @@ from cnn_explorer.ui.files.actions import FileActions, adopt
 from cnn_explorer.ui.files.app_state import app_settings
 from cnn_explorer.ui.files.keras_actions import KerasActions
 from cnn_explorer.ui.files.recovery import RecoveryStore
-from cnn_explorer.ui.gradient import GradientColouring
 from cnn_explorer.ui.icons import app_icon
 from cnn_explorer.ui.inspector.inspector import Inspector
 from cnn_explorer.ui.mime import CLIPBOARD_MIME
@@ -51,6 +50,7 @@ class MainWindow(QMainWindow):
         self.keras = KerasActions(self, self.document, self.controller)
         self.recovery = RecoveryStore(self.document, parent=self)
         self.training_panel = None
+        self.run_link = None  # wires the training panel to the design once it is built
         self._paste_count = 0
         self._fitted = False  # the first show fits the design and brings the training panel
         self._dock("Blocks", self.palette, Qt.LeftDockWidgetArea, 230)
@@ -76,9 +76,10 @@ class MainWindow(QMainWindow):
 
     def add_training_panel(self) -> bool:
         """The training panel, built just after the window first shows (it brings pyqtgraph and
-        numpy, a second of imports), then wired to the document both ways."""
+        numpy, a second of imports), then wired to the open design (RunLink)."""
         if self.training_panel is not None:
             return True
+        from cnn_explorer.ui.run_link import RunLink
         from cnn_explorer.ui.training.panel import TrainingPanel
 
         panel = self.training_panel = TrainingPanel(self.document.snapshot,
@@ -87,58 +88,12 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setWidget(panel)
         self.training_dock.setWidget(scroll)
-        session = panel.session
-        session.colouring.connect(self._show_colouring)
-        session.run_started.connect(lambda: self.statusBar().showMessage("Training\u2026", 4000))
-        session.run_finished.connect(self._run_finished)
-        # a new file or preset brings its settings, and its own (empty) plots
-        self.document.file_changed.connect(panel.load_settings_from_design)
-        self.document.file_changed.connect(self._design_replaced)
-        self.document.settings_changed.connect(panel.load_settings_from_design)
-        self.document.report_changed.connect(self._design_changed)
-        panel.block_requested.connect(lambda bid: self.scene.select_block(bid, True))
-        panel.fix_requested.connect(self.controller.set_param)
-        self._plotted_design = self.document.snapshot()  # the design open while runs plot
-        panel.check_design()
+        self.run_link = RunLink(self, panel)
         return True
 
-    def _show_colouring(self, colouring: GradientColouring | None) -> None:
-        """Gradient colours reach the canvas only when they are this design's: not the
-        experiment's networks, not a run of the design before an edit."""
-        if colouring is not None and not self._is_this_design(colouring):
-            colouring = None
-        self.scene.show_colouring(colouring)
-
-    def _is_this_design(self, colouring: GradientColouring) -> bool:
-        from cnn_explorer.ui.training.session import same_network
-
-        design = colouring.design
-        return design is None or same_network(design.graph, self.document.graph)
-
-    def _design_changed(self) -> None:
-        panel = self.training_panel
-        self._plotted_design = self.document.snapshot()  # edits keep the plots; opening does not
-        panel.check_design()
-        last = panel.session.last_colouring
-        if last is not None and not self._is_this_design(last):
-            self.scene.show_colouring(None)  # edited since: these colours are another net's
-
-    def _design_replaced(self) -> None:
-        """Another design opened (not a save of this one, nor an edit): its plots and colours
-        start empty. Called at once when the file changes, before the edit's report arrives."""
-        from cnn_explorer.ui.training.session import same_network
-
-        if not same_network(self._plotted_design.graph, self.document.graph):
-            self._plotted_design = self.document.snapshot()
-            self.training_panel.session.reset()
-
-    def _run_finished(self, status: str, message: str) -> None:
-        text = {"stopped": "Stopped", "error": message}.get(status, "Training finished")
-        self.statusBar().showMessage(text, 8000)
-
     def clear_gradient_colours(self) -> None:
-        if self.training_panel is not None:
-            self.training_panel.session.clear_colours()
+        if self.run_link is not None:
+            self.run_link.clear_colours()
         self.scene.show_colouring(None)
 
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
