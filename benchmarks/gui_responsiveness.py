@@ -40,7 +40,7 @@ def main() -> None:
     app = QApplication([])
     design = build_preset(args.preset, classes=10)
     panel = TrainingPanel(lambda: design.snapshot())
-    panel.runs_dir = __import__("pathlib").Path("/tmp/cnn_explorer_bench_runs")
+    panel.session.runs_dir = __import__("pathlib").Path("/tmp/cnn_explorer_bench_runs")
     panel.resize(1600, 800)
     panel.show()
     panel.form.replace(epochs=1000, batch_size=args.batch_size, validation_split=0.1)
@@ -55,8 +55,8 @@ def main() -> None:
             gaps.append(now - last[0])
         last[0] = now
 
-    def on_norms(norms: dict) -> None:
-        if norms and batches["first"] is None:  # steps are streaming: start measuring
+    def on_colouring(colouring) -> None:
+        if colouring is not None and batches["first"] is None:  # steps stream: measure
             batches["first"] = time.perf_counter()
             panel.redraws = 0
             QTimer.singleShot(int(args.seconds * 1000), app.quit)
@@ -66,7 +66,7 @@ def main() -> None:
     timer.setInterval(TICK_MS)
     timer.timeout.connect(tick)
     timer.start()
-    panel.block_gradient_norms.connect(on_norms)
+    panel.session.colouring.connect(on_colouring)
     QTimer.singleShot(300_000, app.quit)  # never hang if the run does not start
     if args.replay:
         replay(panel, args.replay)  # its timer is parented to the panel
@@ -74,7 +74,8 @@ def main() -> None:
         panel.start_training()
     app.exec()
     elapsed = time.perf_counter() - (batches["first"] or time.perf_counter())
-    steps = len(panel.history.steps) if panel.history else 0
+    history = panel.session.history
+    steps = len(history.steps) if history else 0
     panel.stop_and_join(10.0)
     stall_ms = (max(gaps) if gaps else float("nan")) * 1000 - TICK_MS
     worst = sorted(gaps)[-5:]
@@ -92,24 +93,25 @@ def replay(panel, path: str):
 
     from PySide6.QtCore import QTimer
 
+    from cnn_explorer.training.history import RunHistory
     from cnn_explorer.training.records import RunInfo, StepRecord
-    from cnn_explorer.training.runlog import RunHistory
 
     records = [json.loads(line) for line in open(path, encoding="utf-8")]
     start = {k: v for k, v in records[0].items() if k not in ("type", "version")}
     steps = [StepRecord(**{k: v for k, v in r.items() if k != "type"})
              for r in records if r["type"] == "step"]
-    panel.histories = [RunHistory()]
-    panel.history = panel.histories[0]
-    panel.plots.set_history(panel.history)
-    panel._on_run_info(0, RunInfo(**start))
+    session = panel.session
+    session.histories = [RunHistory()]
+    session.history = session.histories[0]
+    session.histories_reset.emit(session.histories)
+    session._on_run_info(0, RunInfo(**start))
     position = {"i": 0}
 
     def feed() -> None:
         i = position["i"] % len(steps)
         batch = steps[i:i + 20]
         base = position["i"] - i
-        panel._on_steps(0, [StepRecord(**{**s.__dict__, "step": s.step + base}) for s in batch])
+        session._on_steps(0, [StepRecord(**{**s.__dict__, "step": s.step + base}) for s in batch])
         position["i"] += len(batch)
 
     timer = QTimer(panel)

@@ -42,10 +42,10 @@ def run_app(design, settings, data, seconds: float) -> tuple[float, int, float]:
     """The app's run (instrumented, validated, checkpointed), stopped when the budget is spent."""
     import keras
 
+    from cnn_explorer.training.history import RunHistory
     from cnn_explorer.training.pipeline import split_data
     from cnn_explorer.training.records import RunControl
     from cnn_explorer.training.run import build_design_model, train_model
-    from cnn_explorer.training.runlog import RunHistory
 
     keras.utils.set_random_seed(settings.seed)
     model = build_design_model(design, settings)

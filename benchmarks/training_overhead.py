@@ -46,10 +46,10 @@ def time_epoch(model, dataset, callbacks, images: int) -> float:
 def measure(preset: str, rounds: int, batch_size: int) -> tuple[float, float]:
     from cnn_explorer.model.settings import RunSettings
     from cnn_explorer.training.data import load_sample
+    from cnn_explorer.training.history import RunHistory
     from cnn_explorer.training.pipeline import train_dataset
     from cnn_explorer.training.records import RunControl
     from cnn_explorer.training.run import RunReporter
-    from cnn_explorer.training.runlog import RunHistory
 
     data = load_sample()
     settings = RunSettings(batch_size=batch_size, grad_norm_every=1)

@@ -21,7 +21,7 @@ from cnn_explorer.model.expand import Expander, Tensor
 from cnn_explorer.model.files import Design
 from cnn_explorer.model.graph import Graph, spec_for
 from cnn_explorer.model.kinds import kind as lookup_kind
-from cnn_explorer.model.layout import layered_layout
+from cnn_explorer.model.layout import lay_out
 from cnn_explorer.model.shapes import ShapeProblem
 
 from . import mapping
@@ -67,7 +67,7 @@ def import_keras_model(model: "keras.Model") -> Design:
             names[id(layer)] = bid
             for port, src in enumerate(sources):
                 graph.connect(names[id(src)], bid, port)
-    _lay_out(graph)
+    lay_out(graph)
     design = Design(graph, title=_sanitise(model.name, set()))
     _check_totals(design, model)
     return design
@@ -251,13 +251,6 @@ def _sanitise(name: str, taken: set[str]) -> str:
         suffix = f"_{n}"
         candidate = base[:64 - len(suffix)] + suffix
     return candidate
-
-
-def _lay_out(graph: Graph) -> None:
-    edges = [(c.src, c.dst) for c in graph.connections()]
-    with graph.batch():
-        for bid, position in layered_layout(graph.block_ids(), edges).items():
-            graph.move(bid, position)
 
 
 def _check_totals(design: Design, model) -> None:

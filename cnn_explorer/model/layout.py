@@ -151,3 +151,22 @@ def overlaps(positions: dict[str, tuple[float, float]], box: LayoutBox | None = 
             if abs(ay - by) < box.height and abs(ax - bx) < box.width:
                 found.append((a, b))
     return found
+
+
+def graph_positions(graph, box: LayoutBox | None = None) -> dict[str, tuple[float, float]]:
+    """Layered positions for every block of a Graph, along its connections."""
+    edges = [(c.src, c.dst) for c in graph.connections()]
+    return layered_layout(graph.topological_order(), edges, box or LayoutBox())
+
+
+def lay_out(graph, only_if_unplaced: bool = False) -> None:
+    """Move every block of a Graph to its layered position, as one batch of events.
+
+    With `only_if_unplaced`, a graph whose blocks all have positions is left as it is
+    (a saved design keeps the user's arrangement; presets and imports get laid out).
+    """
+    if only_if_unplaced and len(graph.positions()) == len(graph):
+        return
+    with graph.batch():
+        for bid, position in graph_positions(graph).items():
+            graph.move(bid, position)

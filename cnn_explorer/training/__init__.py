@@ -5,8 +5,9 @@
 - `pipeline`: subset, validation split, tf.data with on-the-fly scaling and augmentation.
 - `instrument`: a `fit`-compatible wrapper whose step also returns per-layer gradient norms.
 - `run`: one run from a design snapshot to checkpoint, log and confusion matrix.
-- `records`, `runlog`: what a run reports, the listener interface, JSON Lines logs.
+- `records`, `history`, `runlog`: what a run reports, the listener interface, the in-memory
+  history the plots draw, JSON Lines logs.
 - `headless`: the `train` sub-command.
 
-Importing this package (or `records`, `runlog`, `data`) does not import TensorFlow.
+Importing this package (or `records`, `history`, `runlog`, `data`) does not import TensorFlow.
 """

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .records import EpochRecord, FanOut, RateMeter, RunInfo, RunListener, StepRecord
+from .records import EpochRecord, FanOut, ProgressTracker, RunInfo, RunListener, StepRecord
 
 
 def register(subparsers) -> None:
@@ -168,7 +168,7 @@ class ProgressPrinter(RunListener):
 
     def on_start(self, info: RunInfo) -> None:
         self.info = info
-        self.meter = RateMeter(info.batch_size)
+        self.tracker = ProgressTracker(info)
         print(f"training {info.design_name or 'design'} on {info.dataset}: "
               f"{info.train_images} train / {info.val_images} validation images, "
               f"{len(info.layers)} trainable layers, {info.epochs} epochs x "
@@ -177,16 +177,11 @@ class ProgressPrinter(RunListener):
     def on_steps(self, steps: list[StepRecord]) -> None:
         if not steps or self.info is None:
             return
-        s, info = steps[-1], self.info
-        total = info.epochs * info.steps_per_epoch
-        in_epoch = s.step - (s.epoch - 1) * info.steps_per_epoch
-        self.meter.update(s.step, s.seconds)
-        rate, eta = self.meter.images_per_second, self.meter.eta(total - s.step)
-        filled = int(self.width * in_epoch / info.steps_per_epoch)
+        s = steps[-1]
+        p = self.tracker.update(s)
+        filled = int(self.width * p.step_in_epoch / p.steps_per_epoch)
         bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\repoch {s.epoch}/{info.epochs} [{bar}] {in_epoch}/"
-                          f"{info.steps_per_epoch} loss {s.loss:.4f} acc {s.accuracy:.3f} "
-                          f"{rate:,.0f} img/s ETA {'?' if eta is None else f'{eta:,.0f}'}s ")
+        self.stream.write(f"\r[{bar}] {p.text()} - loss {s.loss:.4f} acc {s.accuracy:.3f} ")
         self.stream.flush()
 
     def on_epoch(self, e: EpochRecord) -> None:

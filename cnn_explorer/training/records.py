@@ -29,6 +29,7 @@ class RunInfo:
     val_images: int = 0
     checkpoint: str = ""
     label: str = ""  # e.g. "plain-20" in the degradation experiment
+    dataset_asked: str = ""  # what the form asked for (the run log keeps both)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -175,3 +176,39 @@ class RateMeter:
     def eta(self, steps_left: int) -> float | None:
         rate = self.images_per_second
         return steps_left * self.batch_size / rate if rate > 0 else None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands after a batch of steps: the one progress text of the panel and CLI."""
+
+    step: int
+    total_steps: int
+    epoch: int
+    epochs: int
+    step_in_epoch: int
+    steps_per_epoch: int
+    images_per_second: float
+    eta_s: float | None
+
+    def text(self) -> str:
+        eta = "..." if self.eta_s is None else f"{self.eta_s:,.0f} s"
+        return (f"epoch {self.epoch}/{self.epochs} - step {self.step_in_epoch}/"
+                f"{self.steps_per_epoch} - {self.images_per_second:,.0f} img/s - ETA {eta}")
+
+
+class ProgressTracker:
+    """Turns each batch of step records into a Progress (rate over a recent window)."""
+
+    def __init__(self, info: RunInfo) -> None:
+        self.info = info
+        self.meter = RateMeter(info.batch_size)
+
+    def update(self, last: StepRecord) -> Progress:
+        info = self.info
+        total = info.epochs * info.steps_per_epoch
+        self.meter.update(last.step, last.seconds)
+        return Progress(last.step, total, last.epoch, info.epochs,
+                        last.step - (last.epoch - 1) * info.steps_per_epoch,
+                        info.steps_per_epoch, self.meter.images_per_second,
+                        self.meter.eta(total - last.step))

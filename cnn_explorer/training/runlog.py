@@ -1,4 +1,4 @@
-"""Run logs (JSON Lines) and the in-memory history that both live runs and reopened logs fill.
+"""Run logs on disk: JSON Lines written as a run goes, read back into a RunHistory, and CSV.
 
 One record a line, each with a `type`: `start` (settings, layers), `step`, `epoch`,
 `confusion`, `end`. A log can be reopened later to draw the same plots, and appending
@@ -12,8 +12,7 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
-
+from .history import RunHistory
 from .records import EpochRecord, RunInfo, RunListener, StepRecord
 
 LOG_VERSION = 1
@@ -50,114 +49,6 @@ class RunLogWriter(RunListener):
     def on_end(self, status: str, message: str) -> None:
         self._write({"type": "end", "status": status, "message": message})
         self._file.close()
-
-
-class RunHistory(RunListener):
-    """Everything a run has reported so far, as growing numpy buffers the plots draw from.
-
-    Buffers double in size when full (amortised O(1) append), as in pyqtgraph's scrolling
-    plot example, so a long run never copies its whole history per batch.
-    """
-
-    def __init__(self) -> None:
-        self.info: RunInfo | None = None
-        self.epochs: list[EpochRecord] = []
-        self.confusion: list[list[int]] | None = None
-        self.status, self.message = "", ""
-        self._steps = np.zeros((0, 4))  # step, loss, accuracy, seconds
-        self._n = 0
-        self._norm_steps: list[int] = []
-        self._grad = np.zeros((0, 0))
-        self._weight = np.zeros((0, 0))
-        self._m = 0
-        self.version = 0  # bumps on every change, so a timer redraws only when needed
-
-    # --- listener -------------------------------------------------------------------------
-    def on_start(self, info: RunInfo) -> None:
-        self.info = info
-        layers = len(info.layers)
-        self._steps = np.zeros((256, 4))
-        self._grad, self._weight = np.zeros((64, layers)), np.zeros((64, layers))
-        self.version += 1
-
-    def on_steps(self, steps: list[StepRecord]) -> None:
-        for s in steps:
-            self._steps = _grow(self._steps, self._n)
-            self._steps[self._n] = (s.step, s.loss, s.accuracy, s.seconds)
-            self._n += 1
-            if s.grad_norms:
-                self._grad = _grow(self._grad, self._m)
-                self._weight = _grow(self._weight, self._m)
-                self._grad[self._m] = s.grad_norms
-                self._weight[self._m, :len(s.weight_norms)] = s.weight_norms
-                self._norm_steps.append(s.step)
-                self._m += 1
-        self.version += 1
-
-    def on_epoch(self, epoch: EpochRecord) -> None:
-        self.epochs.append(epoch)
-        self.version += 1
-
-    def on_confusion(self, matrix: list[list[int]]) -> None:
-        self.confusion = matrix
-        self.version += 1
-
-    def on_end(self, status: str, message: str) -> None:
-        self.status, self.message = status, message
-        self.version += 1
-
-    # --- views (no copies: slices of the buffers) ----------------------------------------
-    @property
-    def steps(self) -> np.ndarray:
-        return self._steps[:self._n, 0]
-
-    @property
-    def loss(self) -> np.ndarray:
-        return self._steps[:self._n, 1]
-
-    @property
-    def accuracy(self) -> np.ndarray:
-        return self._steps[:self._n, 2]
-
-    @property
-    def seconds(self) -> np.ndarray:
-        return self._steps[:self._n, 3]
-
-    @property
-    def norm_steps(self) -> np.ndarray:
-        return np.asarray(self._norm_steps[:self._m], dtype=float)
-
-    @property
-    def grad_norms(self) -> np.ndarray:
-        """(recorded steps, layers): the L2 gradient norm of each layer at each recorded step."""
-        return self._grad[:self._m]
-
-    @property
-    def weight_norms(self) -> np.ndarray:
-        return self._weight[:self._m]
-
-    @property
-    def layer_names(self) -> list[str]:
-        return [layer["name"] for layer in self.info.layers] if self.info else []
-
-    def latest_grad_norms(self) -> np.ndarray:
-        return self._grad[self._m - 1] if self._m else np.zeros(0)
-
-    def epoch_series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """(global step at the end of each epoch, value) for an EpochRecord field."""
-        per_epoch = self.info.steps_per_epoch if self.info else 1
-        pairs = [(e.epoch * per_epoch, getattr(e, key)) for e in self.epochs
-                 if getattr(e, key) is not None]
-        xs, ys = zip(*pairs) if pairs else ((), ())
-        return np.asarray(xs, float), np.asarray(ys, float)
-
-
-def _grow(buffer: np.ndarray, n: int) -> np.ndarray:
-    if n < len(buffer):
-        return buffer
-    bigger = np.zeros((max(2 * len(buffer), 16),) + buffer.shape[1:])
-    bigger[:len(buffer)] = buffer
-    return bigger
 
 
 def read_run_log(path: Path) -> RunHistory:

@@ -19,8 +19,9 @@ from cnn_explorer.ui.canvas.view import CanvasView
 from cnn_explorer.ui.editing.controller import EditController
 from cnn_explorer.ui.editing.document import Document
 from cnn_explorer.ui.files.actions import FileActions, adopt
+from cnn_explorer.ui.files.app_state import app_settings
 from cnn_explorer.ui.files.keras_actions import KerasActions
-from cnn_explorer.ui.files.recovery import RecoveryStore, app_settings
+from cnn_explorer.ui.files.recovery import RecoveryStore
 from cnn_explorer.ui.icons import app_icon
 from cnn_explorer.ui.inspector.inspector import Inspector
 from cnn_explorer.ui.mime import CLIPBOARD_MIME
@@ -28,6 +29,7 @@ from cnn_explorer.ui.palette.palette import Palette
 from cnn_explorer.ui.palette.preset_dialog import PresetDialog
 
 START_PRESET = "plain-cnn"
+START_CLASSES = 10  # the default dataset's (the bundled sample, CIFAR-10 classes)
 PANEL_DELAY_MS = 30
 
 
@@ -48,7 +50,9 @@ class MainWindow(QMainWindow):
         self.keras = KerasActions(self, self.document, self.controller)
         self.recovery = RecoveryStore(self.document, parent=self)
         self.training_panel = None
+        self.run_link = None  # wires the training panel to the design once it is built
         self._paste_count = 0
+        self._fitted = False  # the first show fits the design and brings the training panel
         self._dock("Blocks", self.palette, Qt.LeftDockWidgetArea, 230)
         self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea, 500)
         self.training_dock = self._dock("Training", QLabel("  Loading the training panel\u2026"),
@@ -71,32 +75,26 @@ class MainWindow(QMainWindow):
         return dock
 
     def add_training_panel(self) -> bool:
-        """The training engineer's panel, built just after the window first shows (it brings
-        pyqtgraph and numpy, a second of imports); the window works without it."""
+        """The training panel, built just after the window first shows (it brings pyqtgraph and
+        numpy, a second of imports), then wired to the open design (RunLink)."""
         if self.training_panel is not None:
             return True
-        try:
-            from cnn_explorer.ui.training.panel import TrainingPanel
-        except ImportError:
-            self.training_dock.setWidget(QLabel("  Training is not available in this build."))
-            return False
-        self.training_panel = TrainingPanel(self.document.snapshot, self)
+        from cnn_explorer.ui.run_link import RunLink
+        from cnn_explorer.ui.training.panel import TrainingPanel
+
+        panel = self.training_panel = TrainingPanel(self.document.snapshot,
+                                                    lambda: self.document.design, self)
         scroll = QScrollArea()  # the panel may ask for more height than the canvas can spare
         scroll.setWidgetResizable(True)
-        scroll.setWidget(self.training_panel)
+        scroll.setWidget(panel)
         self.training_dock.setWidget(scroll)
-        panel = self.training_panel
-        if hasattr(panel, "block_gradient_norms"):
-            panel.block_gradient_norms.connect(self.scene.set_gradient_norms)
-        if hasattr(panel, "run_finished"):
-            panel.run_finished.connect(
-                lambda msg: self.statusBar().showMessage(str(msg) or "Training finished", 8000))
-        if hasattr(panel, "load_settings_from_design"):  # a new file or preset brings its settings
-            self.document.file_changed.connect(panel.load_settings_from_design)
-            self.document.settings_changed.connect(panel.load_settings_from_design)
-        if hasattr(panel, "run_started"):
-            panel.run_started.connect(lambda: self.statusBar().showMessage("Training\u2026", 4000))
+        self.run_link = RunLink(self, panel)
         return True
+
+    def clear_gradient_colours(self) -> None:
+        if self.run_link is not None:
+            self.run_link.clear_colours()
+        self.scene.show_colouring(None)
 
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -147,7 +145,7 @@ class MainWindow(QMainWindow):
         self._action(v, "Zoom &Out", lambda: self.view.scale(0.8, 0.8), QKeySequence.ZoomOut)
         self._action(v, "&Expand/Collapse Block", self.toggle_selected, "E",
                      tip="Show a composite block's layers on its card (or double-click it)")
-        self._action(v, "Clear &Gradient Colours", lambda: self.scene.set_gradient_norms({}))
+        self._action(v, "Clear &Gradient Colours", self.clear_gradient_colours)
         v.addSeparator()
         for dock in self.findChildren(QDockWidget):
             v.addAction(dock.toggleViewAction())
@@ -177,7 +175,7 @@ class MainWindow(QMainWindow):
 
     def _start(self, path, offer_recovery: bool) -> None:
         if path is None or not self.files.open(path):
-            adopt(self.document, build_preset(START_PRESET), None)
+            adopt(self.document, starter_design(), None)
         self.document.flush()
         if offer_recovery:
             self.offer_recovery()
@@ -288,7 +286,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if not getattr(self, "_fitted", False):
+        if not self._fitted:
             self._fitted = True
             self.view.fit_all()
             QTimer.singleShot(PANEL_DELAY_MS, self.add_training_panel)  # after the first paint
@@ -309,8 +307,16 @@ class MainWindow(QMainWindow):
         settings = app_settings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())
-        if self.training_panel is not None and hasattr(self.training_panel, "stop_and_join"):
+        if self.training_panel is not None:
             self.training_panel.stop_and_join(5.0)
         self.recovery.timer.stop()
         self.recovery.discard()
         event.accept()
+
+
+def starter_design():
+    """The design a new window opens with: the notes' starter CNN, with a head that fits the
+    default dataset, so the first Train works offline on what the form shows."""
+    design = build_preset(START_PRESET, classes=START_CLASSES)
+    design.title = START_PRESET
+    return design

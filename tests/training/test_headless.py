@@ -17,7 +17,7 @@ def test_train_writes_a_log_that_parses_and_a_checkpoint(tmp_path, capsys):
                  "--epochs", "2", "--batch-size", "32", "--subset", "96", "--log", str(log)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "epoch 1/2 [" in out and "img/s" in out and "epoch 2: loss" in out
+    assert "] epoch 1/2 - step" in out and "img/s" in out and "epoch 2: loss" in out
     history = read_run_log(log)
     assert history.status == "finished" and len(history.epochs) == 2
     assert history.grad_norms.shape[1] == len(history.layer_names) > 8

@@ -9,6 +9,7 @@ import threading
 import numpy as np
 import pytest
 
+from cnn_explorer.training.history import RunHistory
 from cnn_explorer.training.records import (
     FanOut,
     RunControl,
@@ -17,7 +18,7 @@ from cnn_explorer.training.records import (
     block_norms,
 )
 from cnn_explorer.training.run import train_model
-from cnn_explorer.training.runlog import RunHistory, RunLogWriter, export_metrics_csv, read_run_log
+from cnn_explorer.training.runlog import RunLogWriter, export_metrics_csv, read_run_log
 
 
 def test_every_reported_step_has_one_finite_norm_per_trainable_layer(

@@ -36,51 +36,68 @@ def test_worker_signals_reach_the_gui_thread(qtbot, tiny_design, tmp_path):
     assert len(got["epochs"]) == 1 and (tmp_path / "r.keras").exists()
 
 
-def test_panel_trains_colours_blocks_and_clears_them(qtbot, tiny_design, tmp_path):
+def test_panel_trains_colours_blocks_and_keeps_the_last_colours(qtbot, tiny_design, tmp_path):
     from cnn_explorer.ui.training.panel import TrainingPanel
 
     design = tiny_design()
     panel = TrainingPanel(lambda: design)
     qtbot.addWidget(panel)
-    panel.runs_dir = tmp_path
+    session = panel.session
+    session.runs_dir = tmp_path
     panel.form.replace(epochs=2)
-    colourings: list[dict] = []
-    panel.block_gradient_norms.connect(colourings.append)
-    with qtbot.waitSignal(panel.run_finished, timeout=120_000) as finished:
+    colourings: list = []
+    session.colouring.connect(colourings.append)
+    with qtbot.waitSignal(session.run_finished, timeout=120_000) as finished:
         assert panel.start_training()
-    assert finished.args == [""]
+    assert finished.args == ["finished", ""]
     panel.stop_and_join()
     conv = design.graph.find("conv1").id
-    assert colourings[-1] == {}  # the canvas clears its colours when the run ends
-    assert any(conv in c and c[conv] > 0 for c in colourings[:-1])
+    last = colourings[-1]  # the finished run's colours stay, labelled with the run and step
+    assert last is not None and last.norms[conv] > 0
+    assert (last.run, last.step) == ("tiny", 8) and last.design is design
+    assert panel.legend.caption() == "tiny, step 8"
     panel.plots.redraw_all()
     xs, ys = panel.plots.train_loss.getData()
     assert len(xs) == 8 and np.isfinite(ys).all()
     assert len(panel.plots.depth_curve.getData()[0]) == 2
     assert panel.confusion.matrix is not None and panel.confusion.matrix.sum() == 32
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
-    panel.export_csv(tmp_path / "m.csv")
+    session.export_csv(tmp_path / "m.csv")
     panel.export_png(tmp_path / "p.png")
     assert len((tmp_path / "m.csv").read_text().splitlines()) == 9
     assert (tmp_path / "p.png").stat().st_size > 1000
     log = next(tmp_path.glob("*/run.jsonl"))
-    reopened = panel.open_run_log(log)
+    reopened = session.open_run_log(log)
     assert len(reopened.steps) == 8 and panel.plots.history is reopened
+    assert reopened.info.dataset == reopened.info.dataset_asked == "sample"
 
 
-def test_a_design_that_will_not_build_ends_with_a_message(qtbot, tiny_design, tmp_path):
+def test_a_design_that_will_not_build_cannot_start_and_says_why(qtbot, tiny_design, tmp_path):
     from cnn_explorer.ui.training.panel import TrainingPanel
 
     design = tiny_design(broken=True)
     panel = TrainingPanel(lambda: design)
     qtbot.addWidget(panel)
-    panel.runs_dir = tmp_path
-    with qtbot.waitSignal(panel.run_finished, timeout=60_000) as finished:
-        panel.start_training()
-    panel.stop_and_join()
-    assert "does not build" in finished.args[0]
-    assert "does not build" in panel.status.toolTip() and panel.train_button.isEnabled()
+    panel.session.runs_dir = tmp_path
+    assert not panel.train_button.isEnabled()
+    assert "dangling_add" in panel.train_button.toolTip()
+    assert not panel.start_training() and panel.session.worker is None
+    assert "dangling_add" in panel.status.toolTip()
     assert len(design.graph) == 5  # the design is untouched
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_run_that_fails_in_the_worker_ends_with_a_message(qtbot, tiny_design, tmp_path):
+    """Should a design get past the checks and still not build, the worker says so."""
+    from cnn_explorer.ui.training.worker import TrainJob, TrainWorker
+
+    design = tiny_design(broken=True)
+    worker = TrainWorker([TrainJob(design, design.settings, tmp_path / "r.jsonl")])
+    with qtbot.waitSignal(worker.all_ended, timeout=60_000) as ended:
+        worker.start()
+    worker.wait(5000)
+    assert ended.args[0] == "error" and "does not build" in ended.args[1]
+    assert "Traceback" not in ended.args[1]
 
 
 def test_closing_during_a_run_stops_and_joins(qtbot, tiny_design, tmp_path):
@@ -89,13 +106,14 @@ def test_closing_during_a_run_stops_and_joins(qtbot, tiny_design, tmp_path):
     design = tiny_design()
     panel = TrainingPanel(lambda: design)
     qtbot.addWidget(panel)
-    panel.runs_dir = tmp_path
+    panel.session.runs_dir = tmp_path
     panel.form.replace(epochs=200)
-    with qtbot.waitSignal(panel.block_gradient_norms, timeout=120_000):  # steps are flowing
+    with qtbot.waitSignal(panel.session.colouring, timeout=120_000,  # steps are flowing
+                          check_params_cb=lambda colouring: colouring is not None):
         panel.start_training()
     assert panel.stop_and_join(5.0)
-    assert not panel.worker.isRunning()
-    assert panel.histories[0].steps[-1] < 200 * 4
+    assert not panel.session.worker.isRunning()
+    assert panel.session.histories[0].steps[-1] < 200 * 4
 
 
 def test_plain_vs_residual_trains_both_and_overlays_them(qtbot, tiny_design, tmp_path):
@@ -104,15 +122,19 @@ def test_plain_vs_residual_trains_both_and_overlays_them(qtbot, tiny_design, tmp
     design = tiny_design()
     panel = TrainingPanel(lambda: design)
     qtbot.addWidget(panel)
-    panel.runs_dir = tmp_path
+    panel.session.runs_dir = tmp_path
     panel.depth.setValue(8)
     panel.form.replace(subset=96, validation_split=0.33, batch_size=32, epochs=1)
-    with qtbot.waitSignal(panel.run_finished, timeout=180_000) as finished:
-        assert panel.start_degradation()
+    with qtbot.waitSignal(panel.session.run_finished, timeout=180_000) as finished:
+        panel.degradation_button.click()
     panel.stop_and_join()
-    assert finished.args == [""]
-    assert [h.info.label for h in panel.histories] == ["plain-8", "residual-8"]
-    assert [h.status for h in panel.histories] == ["finished", "finished"]
+    assert finished.args == ["finished", ""]
+    histories = panel.session.histories
+    assert [h.info.label for h in histories] == ["plain-8", "residual-8"]
+    assert [h.status for h in histories] == ["finished", "finished"]
+    # the colours are residual-8's (the last net trained), and the legend says whose
+    assert panel.session.last_colouring.run == "residual-8"
+    assert panel.legend.caption().startswith("residual-8, step")
     panel.degradation.redraw()
     for error_curve, profile_curve in panel.degradation._curves:
         assert len(error_curve.getData()[0]) == 2  # 64 images / 32: two steps each

@@ -45,9 +45,9 @@ def test_real_design_maps_every_layer_to_its_block(depth, sample, tmp_path):
     """The preset trains through the real builder, and each layer names the block it came from."""
     from cnn_explorer.model.presets import build_preset
     from cnn_explorer.model.settings import RunSettings
+    from cnn_explorer.training.history import RunHistory
     from cnn_explorer.training.records import block_norms
     from cnn_explorer.training.run import train_design
-    from cnn_explorer.training.runlog import RunHistory
 
     design = build_preset("residual-deep", depth=depth)
     history = RunHistory()

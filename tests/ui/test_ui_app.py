@@ -125,12 +125,16 @@ def test_missing_xcb_libraries_give_a_helpful_message():
 
 def test_training_panel_docks_after_show_and_colours_the_canvas(window, qtbot):
     qtbot.waitUntil(lambda: window.training_panel is not None, timeout=10000)
+    from cnn_explorer.ui.gradient import GradientColouring
+
     panel = window.training_panel
     ids = window.document.graph.block_ids()
-    panel.block_gradient_norms.emit({ids[1]: 1e-4, ids[2]: 1e-1})
+    run = window.document.snapshot()
+    panel.session.colouring.emit(GradientColouring({ids[1]: 1e-4, ids[2]: 1e-1}, "run", 3, run))
     assert window.scene.cards[ids[1]].gradient is not None
     assert window.view.legend.isVisibleTo(window.view)
-    panel.block_gradient_norms.emit({})
+    assert window.view.legend.caption() == "run, step 3"
+    panel.session.colouring.emit(None)
     assert window.scene.cards[ids[1]].gradient is None
     snapshot = panel.get_design() if hasattr(panel, "get_design") else window.document.snapshot()
     assert snapshot.graph is not window.document.graph

@@ -100,9 +100,6 @@ class PortItem(QGraphicsEllipseItem):
         self.highlight(False)
         super().hoverLeaveEvent(event)
 
-    def anchor(self) -> QPointF:
-        return self.scenePos()
-
 
 class BlockCard(QGraphicsObject):
     """One block: header (kind, name), key parameters, output shape, parameter count."""

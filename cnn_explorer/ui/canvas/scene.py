@@ -18,11 +18,12 @@ from cnn_explorer.ui.canvas.gestures import ConnectGesture, MoveGesture, port_at
 from cnn_explorer.ui.canvas.items import BlockCard, EdgeItem, PortItem
 from cnn_explorer.ui.editing.controller import EditController
 from cnn_explorer.ui.editing.document import Document
+from cnn_explorer.ui.gradient import GradientColouring, LegendState, gradient_colour, norm_range
 
 
 class CanvasScene(QGraphicsScene):
     message = Signal(str)
-    gradient_range = Signal(object)  # (lo, hi) or None: the legend follows it
+    gradient_range = Signal(object)  # LegendState (range, whose) or None: the legend follows it
 
     def __init__(self, document: Document, controller: EditController, parent=None) -> None:
         super().__init__(parent)
@@ -174,15 +175,21 @@ class CanvasScene(QGraphicsScene):
         self._place_all()
 
     # ---- gradient colouring --------------------------------------------------------------
-    def set_gradient_norms(self, norms: dict) -> None:
-        """Colour each card by its latest gradient norm (log scale); `{}` clears the colours."""
-        from cnn_explorer.ui.training.colours import colour_for, norm_range
+    def set_gradient_norms(self, norms: dict, caption: str = "") -> None:
+        """Colour each card by its gradient norm (log scale); `{}` clears the colours."""
         rng = norm_range(norms.values())
         for bid, card in self.cards.items():
             value = norms.get(bid)
             card.set_gradient(None if value is None or rng is None else
-                              colour_for(value, *rng), value)
-        self.gradient_range.emit(rng)
+                              gradient_colour(value, *rng), value)
+        self.gradient_range.emit(None if rng is None else LegendState(*rng, caption))
+
+    def show_colouring(self, colouring: GradientColouring | None) -> None:
+        """A run's colours, labelled with the run and step; None clears them."""
+        if colouring is None:
+            self.set_gradient_norms({})
+        else:
+            self.set_gradient_norms(colouring.norms, colouring.caption)
 
     # ---- gestures -------------------------------------------------------------------------
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:

@@ -5,45 +5,12 @@ Ctrl+0, rubber-band selection, and drops from the palette (a block at the cursor
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from cnn_explorer.ui.canvas.scene import CanvasScene
+from cnn_explorer.ui.gradient import GradientLegend
 from cnn_explorer.ui.mime import KIND_MIME, PRESET_MIME
-from cnn_explorer.ui.training.colours import colour_for
-
-
-class GradientLegend(QWidget):
-    """Colour bar in the canvas corner: what the card colours mean while gradients are shown."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.range: tuple[float, float] | None = None
-        self.setFixedSize(230, 46)
-        self.setAttribute(Qt.WA_TransparentForMouseEvents)
-        self.hide()
-
-    def set_range(self, rng) -> None:
-        self.range = rng
-        self.setVisible(rng is not None)
-        self.update()
-
-    def paintEvent(self, event) -> None:
-        if self.range is None:
-            return
-        lo, hi = self.range
-        p = QPainter(self)
-        p.fillRect(self.rect(), QColor(255, 255, 255, 225))
-        p.setPen(QPen(QColor("#34495e")))
-        p.drawText(QRectF(6, 2, 220, 14), Qt.AlignLeft, "gradient norm (log scale)")
-        grad = QLinearGradient(6, 0, 224, 0)
-        for i in range(11):
-            t = i / 10
-            grad.setColorAt(t, colour_for(lo * (hi / lo) ** t if hi > lo else lo, lo, hi))
-        p.fillRect(QRectF(6, 18, 218, 10), grad)
-        p.drawText(QRectF(6, 29, 110, 14), Qt.AlignLeft, f"{lo:.2g}")
-        p.drawText(QRectF(114, 29, 110, 14), Qt.AlignRight, f"{hi:.2g}")
-        p.end()
 
 
 class CanvasView(QGraphicsView):
@@ -60,8 +27,8 @@ class CanvasView(QGraphicsView):
         self.setAcceptDrops(True)
         self._pan_from: QPointF | None = None
         self._space = False
-        self.legend = GradientLegend(self)
-        scene.gradient_range.connect(self.legend.set_range)
+        self.legend = GradientLegend(self, overlay=True)
+        scene.gradient_range.connect(self.legend.set_state)
 
     # ---- zoom and pan ---------------------------------------------------------------------
     def zoom(self) -> float:

@@ -1,7 +1,9 @@
 """The edit controller: turns a view's intent into an undo command, or into a reason why not.
 
-Views call these methods (a drop, a port drag, an inspector edit); nothing else pushes onto the
-undo stack. A refused edit returns the model's message, which views show in the status bar.
+Every undoable edit comes through here (a drop, a port drag, an inspector edit, the training
+panel's one-click fix, a preset or an import). Opening a file, New and crash recovery are not
+edits: they replace the design outside the undo stack and start it afresh (files/actions.adopt).
+A refused edit returns the model's message and emits it for the status bar.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.files import Design
 from cnn_explorer.model.kinds import kind as lookup_kind
-from cnn_explorer.model.layout import LayoutBox, layered_layout
+from cnn_explorer.model.layout import LayoutBox, graph_positions, lay_out
 from cnn_explorer.model.presets import build_preset
 from cnn_explorer.ui.editing import commands as cmd
 from cnn_explorer.ui.editing.document import Document
@@ -145,7 +147,7 @@ class EditController(QObject):
     # ---- whole designs --------------------------------------------------------------------
     def load_design(self, design: Design, text: str) -> None:
         """Replace the design as one undoable step; blocks without positions get laid out."""
-        lay_out(design)
+        lay_out(design.graph, only_if_unplaced=True)
         self._push(cmd.ReplaceDesign(self.document, design, text))
 
     def load_preset(self, name: str, **params) -> str | None:
@@ -157,9 +159,7 @@ class EditController(QObject):
         return None
 
     def auto_layout(self) -> None:
-        g = self.graph
-        pos = layered_layout(g.topological_order(), [(c.src, c.dst) for c in g.connections()])
-        self.move_blocks(pos)
+        self.move_blocks(graph_positions(self.graph))
 
     # ---- clipboard ------------------------------------------------------------------------
     def copy_blocks(self, block_ids: list[str]) -> str:
@@ -209,14 +209,3 @@ def _fresh_name(name: str, taken: set[str]) -> str:
     while f"{base}_{n}" in taken:
         n += 1
     return f"{base}_{n}"
-
-
-def lay_out(design: Design) -> None:
-    """Give every block a position when the design has none (presets, imports)."""
-    g = design.graph
-    if len(g.positions()) == len(g):
-        return
-    pos = layered_layout(g.topological_order(), [(c.src, c.dst) for c in g.connections()])
-    with g.batch():
-        for bid, p in pos.items():
-            g.move(bid, p)

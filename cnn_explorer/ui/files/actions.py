@@ -15,10 +15,10 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from cnn_explorer.model.errors import DesignFileError
 from cnn_explorer.model.files import Design, load_design, save_design
 from cnn_explorer.model.graph import Graph
+from cnn_explorer.model.layout import lay_out
 from cnn_explorer.ui.editing.commands import replace_contents
-from cnn_explorer.ui.editing.controller import lay_out
 from cnn_explorer.ui.editing.document import Document
-from cnn_explorer.ui.files.recovery import app_settings
+from cnn_explorer.ui.files.app_state import app_settings
 
 FILTER = "CNN Explorer designs (*.json);;All files (*)"
 MAX_RECENT = 8
@@ -26,7 +26,7 @@ MAX_RECENT = 8
 
 def adopt(document: Document, design: Design, path: Path | None) -> None:
     """Make `design` the document's content as a fresh start: no undo history, clean."""
-    lay_out(design)
+    lay_out(design.graph, only_if_unplaced=True)
     replace_contents(document.graph, design.graph)
     document.set_settings(design.settings)
     document.undo_stack.clear()

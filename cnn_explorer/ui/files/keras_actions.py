@@ -1,13 +1,12 @@
 """File > Export Python and File > Import Keras model, wired to the Keras bridge.
 
 TensorFlow is imported only when one of these actions runs (never at start-up). An import reads
-a model file, which takes seconds, so it runs on a worker thread and comes back through a
-queued signal; the window stays responsive and shows a busy cursor meanwhile.
+a model file, which takes seconds, so it runs as a Job (cnn_explorer.ui.jobs) and comes back on
+the GUI thread; the window stays responsive and shows a busy cursor meanwhile.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -15,29 +14,25 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from cnn_explorer.model.files import write_text_atomic
-
-BRIDGE_MISSING = ("The Keras bridge ({module}) is not installed in this build yet, so this "
-                  "action is not available.")
+from cnn_explorer.ui.jobs import Job, JobFailure
 
 
 class KerasActions(QObject):
-    imported = Signal(object, str)   # Design, file name (delivered on the GUI thread)
-    failed = Signal(str)
+    imported = Signal(object, str)  # Design, file name (on the GUI thread, once it is loaded)
+    failed = Signal(str)  # the message shown
 
     def __init__(self, window: QWidget, document, controller) -> None:
         super().__init__(window)
         self.window, self.document, self.controller = window, document, controller
-        self.busy = False
-        self.imported.connect(self._on_imported)
-        self.failed.connect(self._on_failed)
+        self.job: Job | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
 
     def export_python(self, path: str | None = None) -> bool:
-        try:
-            from cnn_explorer.keras.export import export_python
-        except ImportError:
-            QMessageBox.information(self.window, "Export Python",
-                                    BRIDGE_MISSING.format(module="cnn_explorer.keras.export"))
-            return False
+        from cnn_explorer.keras.export import export_python
+
         if path is None:
             stem = self.document.design.title or "model"
             path, _ = QFileDialog.getSaveFileName(self.window, "Export Keras Python source",
@@ -64,40 +59,44 @@ class KerasActions(QObject):
                                                   "Keras models (*.keras *.h5);;All files (*)")
             if not path:
                 return False
-        self.busy = True
         QGuiApplication.setOverrideCursor(Qt.WaitCursor)
         self.window.statusBar().showMessage(
             f"Importing {Path(path).name} (loading TensorFlow)\u2026")
-        threading.Thread(target=self._import_worker, args=(str(path),), daemon=True,
-                         name="keras-import").start()
+        name = Path(path).name
+        self.job = Job(lambda report: _read_keras(path), _import_problems, name="keras-import",
+                       parent=self)
+        self.job.done.connect(lambda design: self._on_imported(design, name))
+        self.job.failed.connect(lambda failure: self._on_failed(failure, name))
+        self.job.start()
         return True
-
-    def _import_worker(self, path: str) -> None:
-        try:
-            from cnn_explorer.keras.importer import ImportProblem, import_keras_file
-        except ImportError:
-            self.failed.emit(BRIDGE_MISSING.format(module="cnn_explorer.keras.importer"))
-            return
-        try:
-            design = import_keras_file(path)
-        except ImportProblem as exc:
-            self.failed.emit(f"{Path(path).name} could not be imported:\n\n{exc}")
-            return
-        except Exception as exc:  # noqa: BLE001 - a broken file must not kill the thread silently
-            self.failed.emit(f"{Path(path).name} could not be imported: {exc}")
-            return
-        self.imported.emit(design, Path(path).name)
 
     def _on_imported(self, design, name: str) -> None:
         self._done()
         self.controller.load_design(design, f"Import {name}")
         self.window.statusBar().showMessage(f"Imported {name}: {len(design.graph)} blocks", 5000)
+        self.imported.emit(design, name)
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, failure: JobFailure, name: str) -> None:
         self._done()
+        sep = ":\n\n" if failure.expected else ": "
+        message = f"{name} could not be imported{sep}{failure.message}"
         QMessageBox.warning(self.window, "Import Keras model", message)
+        self.failed.emit(message)
 
     def _done(self) -> None:
-        self.busy = False
+        self.job = None
         QGuiApplication.restoreOverrideCursor()
         self.window.statusBar().clearMessage()
+
+
+def _read_keras(path: str):
+    from cnn_explorer.keras.importer import import_keras_file
+
+    return import_keras_file(path)
+
+
+def _import_problems() -> tuple[type[Exception], ...]:
+    """The importer's own error, whose message is written for the user (lazy: TensorFlow)."""
+    from cnn_explorer.keras.importer import ImportProblem
+
+    return (ImportProblem,)

@@ -1,11 +1,8 @@
-"""Where the app keeps its state, and crash recovery.
+"""Crash recovery.
 
 The current design is written every few seconds (only when it changed) to a recovery file in
-the state folder; a clean close deletes it, so a recovery file found at start-up means the last
-session ended without closing: the window offers it back. The state folder is
-$CNN_EXPLORER_STATE_DIR when set (tests point it at a temp dir), else Qt's AppDataLocation.
-Settings (recent files) live there too when the variable is set, so tests never touch the
-user's own settings.
+the state folder (app_state.py); a clean close deletes it, so a recovery file found at start-up
+means the last session ended without closing: the window offers it back.
 """
 
 from __future__ import annotations
@@ -15,28 +12,13 @@ import os
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from cnn_explorer.model.errors import DesignFileError
 from cnn_explorer.model.files import Design, design_from_dict, design_to_dict, write_text_atomic
+from cnn_explorer.ui.files.app_state import state_dir
 
-STATE_ENV = "CNN_EXPLORER_STATE_DIR"
 AUTOSAVE_MS = 5000
-
-
-def state_dir() -> Path:
-    custom = os.environ.get(STATE_ENV)
-    path = Path(custom) if custom else Path(
-        QStandardPaths.writableLocation(QStandardPaths.AppDataLocation) or
-        Path.home() / ".cnn-explorer")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def app_settings() -> QSettings:
-    if os.environ.get(STATE_ENV):
-        return QSettings(str(state_dir() / "settings.ini"), QSettings.IniFormat)
-    return QSettings("cnn-explorer", "CNN Explorer")
 
 
 def pid_alive(pid: int) -> bool:

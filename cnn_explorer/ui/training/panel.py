@@ -1,12 +1,14 @@
-"""The training dock: settings, Train / Pause / Stop, progress, live plots, the experiments.
+"""The training dock (a view): settings, Train / Pause / Stop, progress, live plots, the experiment.
 
-It never imports TensorFlow (the worker thread does, on first Train), never trains on the GUI
-thread, and redraws its plots from one timer at ~25 fps however fast progress arrives.
+What runs and what it reported lives in the TrainingSession (`self.session`); this widget lays
+it out and turns clicks into session calls. It never imports TensorFlow (the worker thread
+does, on first Train) and redraws its plots from one timer at ~25 fps however fast progress
+arrives. Train is enabled only while the design can train; the first reason why not is in its
+tooltip and the status line, with a button to show the block (and a fix when there is one).
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -27,36 +30,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnn_explorer.training.records import EpochRecord, RateMeter, RunInfo, StepRecord, block_norms
-from cnn_explorer.training.runlog import RunHistory, export_metrics_csv, read_run_log
+from cnn_explorer.training.history import RunHistory
+from cnn_explorer.ui.gradient import GradientLegend
 from cnn_explorer.ui.training.form import RunSettingsForm
-from cnn_explorer.ui.training.plots import GradientLegend, TrainingPlots
+from cnn_explorer.ui.training.plots import TrainingPlots
+from cnn_explorer.ui.training.session import Hurdle, TrainingSession, hurdle
 from cnn_explorer.ui.training.views import ConfusionMatrixView, DatasetPreview, DegradationPlots
-from cnn_explorer.ui.training.worker import DataLoader, TrainJob, TrainWorker
 
 REDRAW_MS = 40  # 25 frames a second at most
-BLOCK_NORMS_EVERY_S = 0.2  # the canvas recolours at most 5 times a second
+TRAIN_TIP = "Train the current design"
 
 
 class TrainingPanel(QWidget):
-    """Bottom dock of the main window. `get_design()` returns a frozen snapshot of the design."""
+    """Bottom dock of the main window. `get_design()` returns a frozen snapshot of the design
+    (what trains); `get_live()`, the open design itself, whose cached report the checks read
+    after every edit (a snapshot would infer its shapes again)."""
 
-    block_gradient_norms = Signal(dict)  # block id -> latest gradient norm; {} when a run ends
-    run_started = Signal()
-    run_finished = Signal(str)  # message; empty on success
+    block_requested = Signal(str)  # "Show block": the window selects it on the canvas
+    fix_requested = Signal(str, str, object)  # block id, parameter, value (an undoable edit)
 
-    def __init__(self, get_design: Callable[[], object], parent=None) -> None:
+    def __init__(self, get_design: Callable[[], object],
+                 get_live: Callable[[], object] | None = None, parent=None) -> None:
         super().__init__(parent)
         self.get_design = get_design
-        self.runs_dir = Path("runs")
-        self.worker: TrainWorker | None = None
-        self.loader: DataLoader | None = None
-        self.histories: list[RunHistory] = []
-        self.history: RunHistory | None = None  # the one the live plots show
-        self.meter = RateMeter(1)  # images per second over the last few progress batches
+        self.get_live = get_live or get_design
+        self.session = TrainingSession(self)
+        self.session.choose_dataset = self.ask_for_dataset
+        self.hurdle: Hurdle | None = None
         self.redraws = 0  # plot redraws so far (the responsiveness benchmark reads it)
-        self._last_block_emit = 0.0
         self._build()
+        self._wire()
         self.load_settings_from_design()
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
@@ -71,9 +74,9 @@ class TrainingPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(270)
         scroll.setMaximumWidth(330)
-        self.train_button = self._button("Train", self.start_training, "Train the current design")
-        self.pause_button = self._button("Pause", self.toggle_pause, "Pause or resume")
-        self.stop_button = self._button("Stop", self.stop, "Stop after the current batch")
+        self.train_button = self._button("Train", self.start_training, TRAIN_TIP)
+        self.pause_button = self._button("Pause", self.session.toggle_pause, "Pause or resume")
+        self.stop_button = self._button("Stop", self.session.stop, "Stop after the current batch")
         self.depth = QSpinBox()
         self.depth.setRange(8, 110)
         self.depth.setSingleStep(6)
@@ -87,9 +90,9 @@ class TrainingPanel(QWidget):
         self.degradation_button = self._button(
             "Plain vs residual", self.start_degradation,
             "Train plain-N and residual-N on the same data and settings, overlaid")
-        buttons = QHBoxLayout()
         from_design = self._button("From design", self.load_settings_from_design,
                                    "Fill the settings from the design's saved run settings")
+        buttons = QHBoxLayout()
         for w in (self.train_button, self.pause_button, self.stop_button, from_design,
                   self.degradation_button, self.depth, self.batch_norm, self._runs_menu()):
             buttons.addWidget(w)
@@ -105,6 +108,13 @@ class TrainingPanel(QWidget):
         # its preferred height; long messages are elided, with the whole text in the tooltip.
         self.status.setMinimumWidth(100)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.show_block_button = self._button("Show block", self._show_hurdle_block,
+                                              "Select the block with the problem")
+        self.fix_button = self._button("Fix", self._fix_hurdle, "Apply the suggested fix")
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.show_block_button)
+        status_row.addWidget(self.fix_button)
         self.plots = TrainingPlots()
         self.degradation = DegradationPlots()
         self.preview = DatasetPreview()
@@ -116,7 +126,7 @@ class TrainingPanel(QWidget):
         right = QVBoxLayout()
         right.addLayout(buttons)
         right.addWidget(self.progress)
-        right.addWidget(self.status)
+        right.addLayout(status_row)
         right.addWidget(self.tabs, 1)
         outer = QHBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -140,10 +150,29 @@ class TrainingPanel(QWidget):
 
     def _button(self, text: str, slot, tip: str = "") -> QPushButton:
         button = QPushButton(text)
-        button.clicked.connect(slot)
+        button.clicked.connect(lambda checked=False: slot())
         button.setToolTip(tip)
         return button
 
+    def _wire(self) -> None:
+        s = self.session
+        s.status.connect(self._show)
+        s.progress.connect(self._set_progress)
+        s.running_changed.connect(self._set_running)
+        s.paused_changed.connect(lambda p: self.pause_button.setText("Resume" if p else "Pause"))
+        s.histories_reset.connect(self._reset_plots)
+        s.history_shown.connect(self.plots.set_history)
+        s.run_info.connect(lambda i, info: self.degradation.relabel()
+                           if len(s.histories) > 1 else None)
+        s.confusion.connect(self.confusion.set_matrix)
+        s.data_ready.connect(self.preview.set_data)
+        s.colouring.connect(self.legend.show_colouring)
+        s.experiment_started.connect(lambda: self.tabs.setCurrentWidget(self.degradation))
+        s.dataset_replaced.connect(lambda name: self.form.replace(dataset=name))
+        s.run_finished.connect(self._on_finished)
+        self.form.dataset.currentTextChanged.connect(lambda _text: self.check_design())
+
+    # --- state ---------------------------------------------------------------------------
     def load_settings_from_design(self) -> None:
         """Fill the form from the design's saved run settings: at start, on "From design", and
         whenever the window calls it (after opening a file or choosing a preset)."""
@@ -151,13 +180,46 @@ class TrainingPanel(QWidget):
             self.form.set_settings(self.get_design().settings)
         except Exception:  # no design yet: keep the defaults
             pass
+        self.check_design()
+
+    def check_design(self) -> Hurdle | None:
+        """Enable Train only when the design can train on the form's settings (the window
+        calls this after every edit); the first reason why not goes in the tooltip."""
+        try:
+            found = hurdle(self.get_live(), self.form.settings())
+        except Exception as exc:  # settings the form cannot make: say so, do not train
+            found = Hurdle(f"Check the settings: {exc}")
+        changed = found != self.hurdle
+        self.hurdle = found
+        self._set_running(self.session.running())
+        if found is not None and changed:
+            self._show(found.message)
+        elif found is None and changed:
+            self._show("Ready to train.")
+        return found
 
     def _set_running(self, running: bool) -> None:
-        for w in (self.train_button, self.degradation_button, self.form):
+        found = self.hurdle
+        blocked = found is not None and found.blocks_training
+        self.train_button.setEnabled(not running and not blocked)
+        self.train_button.setToolTip(found.message if found is not None else TRAIN_TIP)
+        for w in (self.degradation_button, self.form):
             w.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Pause")
+        self.show_block_button.setVisible(bool(found is not None and found.block_id))
+        self.fix_button.setVisible(bool(found is not None and found.fix))
+        if found is not None and found.fix:
+            self.fix_button.setText(found.fix_text)
+
+    def _show_hurdle_block(self) -> None:
+        if self.hurdle is not None and self.hurdle.block_id:
+            self.block_requested.emit(self.hurdle.block_id)
+
+    def _fix_hurdle(self) -> None:
+        if self.hurdle is not None and self.hurdle.fix:
+            self.fix_requested.emit(*self.hurdle.fix)
 
     # --- actions -------------------------------------------------------------------------
     def start_training(self) -> bool:
@@ -167,162 +229,55 @@ class TrainingPanel(QWidget):
         except Exception as exc:
             self._show(f"Cannot start: {exc}")
             return False
-        title = getattr(design, "title", "") or "design"
-        return self._start([self._job(design, settings, title)])
+        return self.session.start_training(design, settings)
 
     def start_degradation(self) -> bool:
-        """plain-N and residual-N, same depth, data and settings: the degradation problem."""
-        from cnn_explorer.model.presets import build_preset
-
         try:
             settings = self.form.settings()
-            classes = 100 if settings.dataset == "cifar100" else 10
-            depth = self.depth.value()
-            bn = self.batch_norm.isChecked()
-            jobs = [self._job(build_preset(name, depth=depth, classes=classes, batch_norm=bn),
-                              settings, f"{name.split('-')[0]}-{depth}")
-                    for name in ("plain-deep", "residual-deep")]
         except Exception as exc:
             self._show(f"Cannot start the experiment: {exc}")
             return False
-        self.tabs.setCurrentWidget(self.degradation)
-        return self._start(jobs)
+        return self.session.start_experiment(settings, self.depth.value(),
+                                             self.batch_norm.isChecked())
 
-    def _job(self, design, settings, label: str) -> TrainJob:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in label)[:40]
-        folder = self.runs_dir / f"{stamp}-{safe}"
-        return TrainJob(design, settings, folder / "run.jsonl", folder / "run.keras", label)
-
-    def _start(self, jobs: list[TrainJob]) -> bool:
-        if self.worker is not None and self.worker.isRunning():
-            return False
-        self.histories = [RunHistory() for _ in jobs]
-        self.history = self.histories[0]
-        self.plots.set_history(self.history)
-        self.degradation.set_runs(self.histories if len(jobs) > 1 else [])
-        self.confusion.set_matrix(None, [])
-        worker = TrainWorker(jobs, self)
-        worker.status.connect(self._show)
-        worker.run_info.connect(self._on_run_info)
-        worker.steps.connect(self._on_steps)
-        worker.epoch.connect(self._on_epoch)
-        worker.confusion.connect(self._on_confusion)
-        worker.data_ready.connect(self.preview.set_data)
-        worker.job_ended.connect(self._on_job_ended)
-        worker.all_ended.connect(self._on_all_ended)
-        self.worker = worker
-        self._set_running(True)
-        self.progress.setValue(0)
-        self.progress.setFormat("starting...")
-        worker.start()
-        self.run_started.emit()
-        return True
-
-    def toggle_pause(self) -> None:
-        if self.worker is None:
-            return
-        if self.worker.control.paused:
-            self.worker.resume()
-            self.pause_button.setText("Pause")
-        else:
-            self.worker.pause()
-            self.pause_button.setText("Resume")
-
-    def stop(self) -> None:
-        if self.worker is not None:
-            self.worker.stop()
-            self._show("Stopping after the current batch...")
+    def ask_for_dataset(self, name: str, reason: str) -> str | None:
+        """The chosen dataset cannot be had: offer the bundled sample or a local file."""
+        box = QMessageBox(QMessageBox.Warning, "Dataset not available",
+                          f"Dataset {name} cannot be loaded: {reason}.\n\nTrain on the bundled "
+                          "sample (1,800 real CIFAR-10 images) or on a local file instead?",
+                          QMessageBox.No, self)
+        sample = box.addButton("Use the sample", QMessageBox.AcceptRole)
+        local = box.addButton("Choose a file...", QMessageBox.ActionRole)
+        box.setDefaultButton(sample)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is sample:
+            return "sample"
+        if clicked is local:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Dataset file", "", "Datasets (*.npz *.tar.gz);;All files (*)")
+            return path or None
+        return None
 
     def stop_and_join(self, timeout_s: float = 5.0) -> bool:
         """For the window's closeEvent: stop the run and wait for the thread. True if joined."""
         self.timer.stop()
-        joined = True
-        for thread in (self.worker, self.loader):
-            if thread is not None and thread.isRunning():
-                if thread is self.worker:
-                    self.worker.stop()
-                joined = thread.wait(int(timeout_s * 1000)) and joined
-        return joined
+        return self.session.stop_and_join(timeout_s)
 
-    # --- worker signals (GUI thread) -----------------------------------------------------
-    def _on_run_info(self, index: int, info: RunInfo) -> None:
-        self.histories[index].on_start(info)
-        self.meter = RateMeter(info.batch_size)
-        self.history = self.histories[index]
-        self.plots.set_history(self.history)
-        if len(self.histories) > 1:
-            self.degradation.relabel()
-        self._show(f"Training {info.label or info.design_name} on {info.dataset}: "
-                   f"{info.train_images:,} images, {len(info.layers)} trainable layers. "
-                   f"{info.dataset_note}".strip())
+    # --- session reports -----------------------------------------------------------------
+    def _reset_plots(self, histories: list) -> None:
+        self.degradation.set_runs(histories if len(histories) > 1 else [])
+        self.plots.set_history(histories[0] if histories else RunHistory())  # empty plots
 
-    def _on_steps(self, index: int, steps: list[StepRecord]) -> None:
-        history = self.histories[index]
-        history.on_steps(steps)
-        self._update_progress(history, steps[-1])
-        self._emit_block_norms(history)
+    def _set_progress(self, step: int, total: int, text: str) -> None:
+        self.progress.setMaximum(max(1, total))
+        self.progress.setValue(step)
+        self.progress.setFormat(text)
 
-    def _on_epoch(self, index: int, epoch: EpochRecord) -> None:
-        self.histories[index].on_epoch(epoch)
-        val = ("" if epoch.val_accuracy is None else
-               f", validation loss {epoch.val_loss:.3f} accuracy {epoch.val_accuracy:.3f}")
-        self._show(f"Epoch {epoch.epoch}: loss {epoch.loss:.3f} accuracy {epoch.accuracy:.3f}"
-                   f"{val}")
-
-    def _on_confusion(self, index: int, matrix: list) -> None:
-        history = self.histories[index]
-        history.on_confusion(matrix)
-        self.confusion.set_matrix(matrix, history.info.class_names if history.info else [])
-
-    def _on_job_ended(self, index: int, status: str, message: str) -> None:
-        self.histories[index].on_end(status, message)
-
-    def _on_all_ended(self, status: str, message: str) -> None:
-        self._set_running(False)
-        self.block_gradient_norms.emit({})
-        self.progress.setFormat(f"{status}" + (f" - {message[:80]}" if message else ""))
-        if status == "error":
-            self._show(f"Run ended with an error: {message}")
-        elif status == "stopped":
-            self._show("Stopped.")
-        else:
-            self._show("Finished." + self._checkpoint_note())
+    def _on_finished(self, status: str, message: str) -> None:
+        self.check_design()
         self.plots.redraw_all()
         self.degradation.redraw()
-        self.run_finished.emit(message if status == "error" else "")
-
-    def _checkpoint_note(self) -> str:
-        info = self.history.info if self.history else None
-        return f" Best model: {info.checkpoint}" if info and info.checkpoint else ""
-
-    def _update_progress(self, history: RunHistory, last: StepRecord) -> None:
-        info = history.info
-        if info is None:
-            return
-        total = info.epochs * info.steps_per_epoch
-        in_epoch = last.step - (last.epoch - 1) * info.steps_per_epoch
-        self.meter.update(last.step, last.seconds)
-        rate, eta = self.meter.images_per_second, self.meter.eta(total - last.step)
-        self.progress.setMaximum(total)
-        self.progress.setValue(last.step)
-        label = f"{info.label}: " if info.label else ""
-        self.progress.setFormat(f"{label}epoch {last.epoch}/{info.epochs} - step {in_epoch}/"
-                                f"{info.steps_per_epoch} - {rate:,.0f} img/s - ETA "
-                                f"{'...' if eta is None else f'{eta:,.0f} s'}")
-
-    def _emit_block_norms(self, history: RunHistory) -> None:
-        now = time.monotonic()
-        if now - self._last_block_emit < BLOCK_NORMS_EVERY_S or history.info is None:
-            return
-        latest = history.latest_grad_norms()
-        norms = block_norms(history.info.layers, latest) if len(latest) else {}
-        if norms:
-            self._last_block_emit = now
-            positive = [v for v in norms.values() if v > 0]
-            if positive:
-                self.legend.set_range(min(positive), max(positive))
-            self.block_gradient_norms.emit(norms)
 
     # --- drawing and files ---------------------------------------------------------------
     def redraw(self) -> None:
@@ -337,42 +292,20 @@ class TrainingPanel(QWidget):
         self.status.setText(metrics.elidedText(text, Qt.ElideRight, max(200, self.status.width())))
 
     def preview_data(self) -> None:
-        if self.loader is not None and self.loader.isRunning():
-            return
-        self.loader = DataLoader(self.form.settings().dataset, self)
-        self.loader.loaded.connect(self.preview.set_data)
-        self.loader.status.connect(self._show)
-        self.loader.failed.connect(self._show)
-        self.loader.start()
-        self.tabs.setCurrentWidget(self.preview)
-
-    def open_run_log(self, path: Path) -> RunHistory:
-        """Reload a .jsonl run log and show the same plots as when it ran."""
-        history = read_run_log(Path(path))
-        self.histories, self.history = [history], history
-        self.plots.set_history(history)
-        if history.confusion is not None and history.info is not None:
-            self.confusion.set_matrix(history.confusion, history.info.class_names)
-        self._show(f"Opened {path}: {len(history.steps)} steps, {len(history.epochs)} epochs, "
-                   f"status {history.status or 'unfinished'}.")
-        return history
+        if self.session.preview(self.form.settings().dataset):
+            self.tabs.setCurrentWidget(self.preview)
 
     def open_run_log_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open run log", str(self.runs_dir),
+        path, _ = QFileDialog.getOpenFileName(self, "Open run log", str(self.session.runs_dir),
                                               "Run logs (*.jsonl)")
         if path:
             try:
-                self.open_run_log(Path(path))
+                self.session.open_run_log(Path(path))
             except (OSError, ValueError) as exc:
                 self._show(f"Cannot open {path}: {exc}")
 
     def export_png(self, path: Path) -> None:
         self.tabs.currentWidget().grab().save(str(path))
-
-    def export_csv(self, path: Path) -> None:
-        if self.history is None or self.history.info is None:
-            raise ValueError("no run to export yet")
-        export_metrics_csv(self.history, Path(path))
 
     def export_png_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export plots", "plots.png", "PNG (*.png)")
@@ -384,6 +317,6 @@ class TrainingPanel(QWidget):
                                               "CSV (*.csv)")
         if path:
             try:
-                self.export_csv(Path(path))
+                self.session.export_csv(Path(path))
             except (OSError, ValueError) as exc:
                 self._show(f"Cannot export: {exc}")

@@ -2,7 +2,7 @@
 
 Every plot reads a RunHistory (growing numpy buffers) and is redrawn from a timer with
 `setData` on existing items, never once per message (pyqtgraph's scrollingPlots habit).
-Also the gradient colour scale the canvas shares: `gradient_colour(norm, lo, hi)`.
+The colour scale is the one the canvas uses (cnn_explorer.ui.gradient).
 """
 
 from __future__ import annotations
@@ -11,73 +11,25 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QLinearGradient, QPainter
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QWidget
 
-from cnn_explorer.training.runlog import RunHistory
+from cnn_explorer.training.history import RunHistory
+from cnn_explorer.ui.gradient import STOPS, stop_colour
 
-# Log-scale gradient colours: blue = vanishing, pale yellow = middle, red = largest.
-STOPS = ((0.0, (49, 54, 149)), (0.25, (116, 173, 209)), (0.5, (255, 255, 191)),
-         (0.75, (244, 109, 67)), (1.0, (165, 0, 38)))
 FLOOR = 1e-30  # log axes cannot show zero; a dead layer's norm is drawn at this floor
 MAX_HEATMAP_COLUMNS = 600
 MAX_TIME_POINTS = 400  # per layer curve: more is invisible at panel size and slow to paint
 
 
-def gradient_colour(norm: float, lo: float, hi: float) -> QColor:
-    """Colour of a gradient norm on a log scale between lo and hi (the canvas uses this too)."""
-    if not (norm > 0 and math.isfinite(norm)):
-        return QColor(200, 200, 200)
-    span = math.log10(hi) - math.log10(lo) if hi > lo > 0 else 0.0
-    t = 0.5 if span == 0 else (math.log10(norm) - math.log10(lo)) / span
-    return _stop_colour(min(1.0, max(0.0, t)))
-
-
-def _stop_colour(t: float) -> QColor:
-    for (t0, c0), (t1, c1) in zip(STOPS, STOPS[1:]):
-        if t <= t1:
-            f = (t - t0) / (t1 - t0)
-            return QColor(*(int(a + (b - a) * f) for a, b in zip(c0, c1)))
-    return QColor(*STOPS[-1][1])
-
-
 def depth_colour(depth: int, layers: int) -> QColor:
     """Curves of the gradient-over-time plot: shallow layers blue, deep layers red."""
-    return _stop_colour(depth / max(1, layers - 1))
+    return stop_colour(depth / max(1, layers - 1))
 
 
 def colour_map() -> pg.ColorMap:
     return pg.ColorMap([t for t, _ in STOPS], [c for _, c in STOPS])
-
-
-class GradientLegend(QWidget):
-    """A small horizontal colour bar with the log range it stands for."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.lo, self.hi = 1e-6, 1.0
-        self.setMinimumSize(250, 34)
-        self.setToolTip("Canvas colouring: each block's latest gradient norm on a log scale")
-
-    def set_range(self, lo: float, hi: float) -> None:
-        if lo > 0 and hi > 0:
-            self.lo, self.hi = lo, hi
-            self.update()
-
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        painter = QPainter(self)
-        label_w = 92
-        painter.setPen(self.palette().windowText().color())
-        painter.drawText(QRectF(0, 2, label_w, 14), Qt.AlignRight, "gradient norm ")
-        bar = QRectF(label_w, 2, self.width() - label_w - 4, 14)
-        gradient = QLinearGradient(bar.topLeft(), bar.topRight())
-        for t, _ in STOPS:
-            gradient.setColorAt(t, _stop_colour(t))
-        painter.fillRect(bar, gradient)
-        text = QRectF(label_w, 18, bar.width(), 14)
-        painter.drawText(text, Qt.AlignLeft, f"{self.lo:.1e}")
-        painter.drawText(text, Qt.AlignRight, f"{self.hi:.1e}")
 
 
 def _log_safe(values: np.ndarray) -> np.ndarray:

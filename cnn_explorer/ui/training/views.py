@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from cnn_explorer.training.runlog import RunHistory
+from cnn_explorer.training.history import RunHistory
 from cnn_explorer.ui.training.plots import FLOOR, kernel_columns
 
 RUN_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd")  # plain red, residual blue

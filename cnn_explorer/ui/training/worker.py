@@ -1,22 +1,22 @@
 """The thread that trains: frozen design snapshots in, queued signals out.
 
-It imports TensorFlow on its own thread (the window never waits for it), runs one or more
-jobs in turn (the degradation experiment is two), and turns every failure into a message.
-Progress reaches the GUI already batched by the run (a few signals a second).
+A Job (cnn_explorer.ui.jobs) that imports TensorFlow on its own thread (the window never waits
+for it), runs one or more jobs in turn (the degradation experiment is two), and turns every
+failure into a message. Progress reaches the GUI already batched by the run (a few signals a
+second). It trains on the dataset the jobs name and no other: a dataset that cannot be had
+ends the run with the reason (the session asks the user before it gets that far).
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
-import traceback
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Signal
 
 from cnn_explorer.training.records import EpochRecord, RunControl, RunInfo, RunListener, StepRecord
+from cnn_explorer.ui.jobs import Job, Report, failure_of
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class TrainJob:
     log: Path | None = None
     checkpoint: Path | None = None
     label: str = ""
+    dataset_asked: str = ""  # the form's dataset before the user agreed to another one
 
 
 class _SignalListener(RunListener):
@@ -52,10 +53,39 @@ class _SignalListener(RunListener):
         self.worker.confusion.emit(self.index, matrix)
 
 
-class TrainWorker(QThread):
+class _Asked(RunListener):
+    """Adds what the form asked for to the run info, so the log records asked and used."""
+
+    def __init__(self, inner: RunListener, asked: str) -> None:
+        self.inner, self.asked = inner, asked
+
+    def on_status(self, text: str) -> None:
+        self.inner.on_status(text)
+
+    def on_start(self, info: RunInfo) -> None:
+        self.inner.on_start(dataclasses.replace(info, dataset_asked=self.asked))
+
+    def on_steps(self, steps: list[StepRecord]) -> None:
+        self.inner.on_steps(steps)
+
+    def on_epoch(self, epoch: EpochRecord) -> None:
+        self.inner.on_epoch(epoch)
+
+    def on_confusion(self, matrix: list[list[int]]) -> None:
+        self.inner.on_confusion(matrix)
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """Errors whose message is written for the user (imported lazily: no TensorFlow here)."""
+    from cnn_explorer.training.data import DataUnavailableError
+    from cnn_explorer.training.records import TrainingError
+
+    return (TrainingError, DataUnavailableError)
+
+
+class TrainWorker(Job):
     """Runs TrainJobs in order; Stop, Pause and Resume are safe to call from the GUI thread."""
 
-    status = Signal(str)
     run_info = Signal(int, object)  # job index, RunInfo
     steps = Signal(int, list)  # job index, [StepRecord] (one batch of a few hundred ms)
     epoch = Signal(int, object)  # job index, EpochRecord
@@ -65,7 +95,8 @@ class TrainWorker(QThread):
     all_ended = Signal(str, str)  # status of the whole batch of jobs, message
 
     def __init__(self, jobs: list[TrainJob], parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(expected=expected_errors, name="training", background=True,
+                         parent=parent)
         self.jobs = list(jobs)
         self.control = RunControl()
 
@@ -78,8 +109,7 @@ class TrainWorker(QThread):
     def resume(self) -> None:
         self.control.resume()
 
-    def run(self) -> None:
-        lower_thread_priority()
+    def work(self, report: Report) -> tuple[str, str]:
         status, message = "finished", ""
         try:
             data = self._load_data()
@@ -90,16 +120,19 @@ class TrainWorker(QThread):
                 status, message = self._run_job(index, job, data)
                 if status == "error":
                     break
+            if self.control.stopped and status != "error":
+                status = "stopped"
         except Exception as exc:  # data that will not load: the message says what to do
-            status, message = "error", _message(exc)
+            status, message = "error", failure_of(exc, self.expected_errors()).message
         self.all_ended.emit(status, message)
+        return status, message
 
     def _load_data(self):
         from cnn_explorer.training.data import load_dataset
 
         name = self.jobs[0].settings.dataset
         self.status.emit(f"Loading dataset {name}...")
-        data = load_dataset(name, status=self.status.emit, fallback_to_sample=True)
+        data = load_dataset(name, status=self.status.emit)
         self.data_ready.emit(data)
         return data
 
@@ -109,60 +142,24 @@ class TrainWorker(QThread):
         from cnn_explorer.training.runlog import RunLogWriter
 
         writer = RunLogWriter(job.log) if job.log else None
-        listener = FanOut(_SignalListener(self, index), writer)
+        listener = _Asked(FanOut(_SignalListener(self, index), writer),
+                          job.dataset_asked or job.settings.dataset)
         try:
             result = train_design(job.design, job.settings, control=self.control,
                                   listener=listener, data=data, checkpoint=job.checkpoint,
                                   label=job.label)
             status, message = result.status, ""
         except Exception as exc:  # NaN, out of memory, a design that will not build...
-            status, message = "error", _message(exc)
+            status, message = "error", failure_of(exc, self.expected_errors()).message
         if writer:
             writer.on_end(status, message)
         self.job_ended.emit(index, status, message)
         return status, message
 
 
-def lower_thread_priority(niceness: int = 10) -> None:
-    """Let the GUI thread win the CPU when training saturates it (Linux: per-thread nice).
-
-    Threads TensorFlow and tf.data create from this thread inherit the niceness, so the
-    whole training workload yields to painting; throughput only drops while the GUI is busy.
-    """
-    if not sys.platform.startswith("linux"):
-        return  # elsewhere PRIO_PROCESS takes a process id, not a thread id
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), niceness))
-    except OSError:
-        pass
-
-
-def _message(exc: Exception) -> str:
-    from cnn_explorer.training.records import TrainingError
-
-    if isinstance(exc, TrainingError) or type(exc).__name__ == "DataUnavailableError":
-        return str(exc)
-    tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    return f"Unexpected error: {tail}"
-
-
-class DataLoader(QThread):
+def dataset_job(name: str, parent=None) -> Job:
     """Loads a dataset off the GUI thread for the preview (CIFAR may need a download)."""
+    from cnn_explorer.training.data import load_dataset
 
-    loaded = Signal(object)  # DataArrays
-    failed = Signal(str)
-    status = Signal(str)
-
-    def __init__(self, name: str, parent=None) -> None:
-        super().__init__(parent)
-        self.name = name
-
-    def run(self) -> None:
-        from cnn_explorer.training.data import load_dataset
-
-        try:
-            self.loaded.emit(load_dataset(self.name, status=self.status.emit,
-                                          fallback_to_sample=True))
-        except Exception as exc:
-            self.failed.emit(_message(exc))
+    return Job(lambda report: load_dataset(name, status=report), expected_errors,
+               name="dataset-preview", parent=parent)

@@ -1,0 +1,64 @@
+"""Wires the training panel to the open design, both ways, so that what the canvas shows of a
+run is true: its gradient colours only on the network that produced them, plots that start
+over when another design opens, Train enabled only while the design can train, the problem's
+block one click away, and a status bar that says how the run ended."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+
+from cnn_explorer.ui.gradient import GradientColouring
+from cnn_explorer.ui.training.panel import TrainingPanel
+from cnn_explorer.ui.training.session import same_network
+
+
+class RunLink(QObject):
+    def __init__(self, window, panel: TrainingPanel) -> None:
+        super().__init__(window)
+        self.window, self.panel, self.session = window, panel, panel.session
+        self.document, self.scene = window.document, window.scene
+        self.plotted = self.document.snapshot()  # the design open while the plots were made
+        status = window.statusBar()
+        self.session.colouring.connect(self.show_colouring)
+        self.session.run_started.connect(lambda: status.showMessage("Training\u2026", 4000))
+        self.session.run_finished.connect(self.run_finished)
+        # a new file or preset brings its settings, and its own (empty) plots
+        self.document.file_changed.connect(panel.load_settings_from_design)
+        self.document.file_changed.connect(self.design_replaced)
+        self.document.settings_changed.connect(panel.load_settings_from_design)
+        self.document.report_changed.connect(self.design_changed)
+        panel.block_requested.connect(lambda bid: self.scene.select_block(bid, True))
+        panel.fix_requested.connect(window.controller.set_param)
+        panel.check_design()
+
+    def is_this_design(self, colouring: GradientColouring) -> bool:
+        design = colouring.design
+        return design is None or same_network(design.graph, self.document.graph)
+
+    def show_colouring(self, colouring: GradientColouring | None) -> None:
+        """Colours reach the canvas only when they are this design's: not the experiment's
+        networks, not a run of the design before an edit."""
+        if colouring is not None and not self.is_this_design(colouring):
+            colouring = None
+        self.scene.show_colouring(colouring)
+
+    def clear_colours(self) -> None:
+        self.session.clear_colours()
+
+    def design_changed(self) -> None:
+        self.plotted = self.document.snapshot()  # edits keep the plots; opening does not
+        self.panel.check_design()
+        last = self.session.last_colouring
+        if last is not None and not self.is_this_design(last):
+            self.scene.show_colouring(None)  # edited since: these colours are another net's
+
+    def design_replaced(self) -> None:
+        """Another design opened (not a save of this one, nor an edit): its plots and colours
+        start empty. Runs at once when the file changes, before the edit's report arrives."""
+        if not same_network(self.plotted.graph, self.document.graph):
+            self.plotted = self.document.snapshot()
+            self.session.reset()
+
+    def run_finished(self, status: str, message: str) -> None:
+        text = {"stopped": "Stopped", "error": message}.get(status, "Training finished")
+        self.window.statusBar().showMessage(text, 8000)

@@ -1,0 +1,359 @@
+"""The training session: what runs, what it reported, and whose gradients are on show.
+
+No widgets here (the panel is the view): the session owns the worker jobs, the run histories,
+the plain-vs-residual experiment, the progress text, the throttled gradient colouring and the
+run files. It checks a design before it trains (problems, class count, a dataset that can be
+had) and trains only on the dataset the settings name: when that one cannot be had, it asks
+`choose_dataset` (the panel's dialog) for another, and never falls back by itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from cnn_explorer.training.availability import availability, dataset_classes
+from cnn_explorer.training.history import RunHistory
+from cnn_explorer.training.records import (
+    EpochRecord,
+    ProgressTracker,
+    RunInfo,
+    StepRecord,
+    block_norms,
+)
+from cnn_explorer.training.runlog import export_metrics_csv, read_run_log
+from cnn_explorer.ui.gradient import GradientColouring
+from cnn_explorer.ui.jobs import Job
+from cnn_explorer.ui.training.worker import TrainJob, TrainWorker, dataset_job
+
+COLOURS_EVERY_S = 0.2  # the canvas recolours at most 5 times a second
+EXPERIMENT = ("plain-deep", "residual-deep")
+
+
+@dataclass(frozen=True)
+class Hurdle:
+    """Why the design cannot train yet, the block to show, and a one-click fix if there is one."""
+
+    message: str
+    block_id: str | None = None
+    fix: tuple[str, str, int] | None = None  # (block id, parameter, value)
+    fix_text: str = ""
+    blocks_training: bool = True  # False: flagged, but a run would still be sound
+
+
+def design_classes(design) -> tuple[str, str, int] | None:
+    """(block id, class-count parameter, classes) of the design's single classifier output."""
+    report = design.graph.report()
+    if len(report.output_ids) != 1:
+        return None
+    bid = report.output_ids[0]
+    params = design.graph.block(bid).params
+    for name in ("classes", "units"):
+        if isinstance(params.get(name), int):
+            return bid, name, params[name]
+    return None
+
+
+def hurdle(design, settings) -> Hurdle | None:
+    """The first reason this design cannot train on these settings, or None."""
+    problems = design.graph.report().problems
+    if problems:
+        first = problems[0]
+        name = design.graph.block(first.block_id).name if first.block_id else "the design"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return Hurdle(f"Fix the design first: {name}: {first.message}{more}", first.block_id)
+    wanted, have = dataset_classes(settings.dataset), design_classes(design)
+    if wanted is not None and have is not None and have[2] != wanted:
+        bid, param, classes = have
+        fewer = classes < wanted  # labels beyond the last output cannot be learned at all
+        return Hurdle(f"The design predicts {classes} classes but {settings.dataset} has "
+                      f"{wanted}.", bid, (bid, param, wanted), f"Set classes to {wanted}",
+                      blocks_training=fewer)
+    return None
+
+
+def blocking(found: Hurdle | None) -> Hurdle | None:
+    return found if found is not None and found.blocks_training else None
+
+
+def same_network(a, b) -> bool:
+    """Whether two graphs are the same network (blocks, parameters, wiring; not positions)."""
+    blocks_a = {x.id: (x.kind, dict(x.params)) for x in a.blocks()}
+    blocks_b = {x.id: (x.kind, dict(x.params)) for x in b.blocks()}
+    wires = {(c.src, c.dst, c.port) for c in a.connections()}
+    return blocks_a == blocks_b and wires == {(c.src, c.dst, c.port) for c in b.connections()}
+
+
+class TrainingSession(QObject):
+    """Starts, watches and ends runs; every change reaches the view through a signal."""
+
+    status = Signal(str)  # one line for the status label
+    progress = Signal(int, int, str)  # step, total steps, text
+    running_changed = Signal(bool)
+    paused_changed = Signal(bool)
+    histories_reset = Signal(list)  # a new run or an opened log: the plots start over
+    history_shown = Signal(object)  # the RunHistory the live plots follow
+    experiment_started = Signal()
+    run_info = Signal(int, object)
+    confusion = Signal(object, list)  # matrix (or None), class names
+    data_ready = Signal(object)  # DataArrays for the preview
+    colouring = Signal(object)  # GradientColouring, or None when colours are cleared
+    dataset_replaced = Signal(str)  # the user chose another dataset: the form must show it
+    run_started = Signal()
+    run_finished = Signal(str, str)  # status ("finished", "stopped", "error"), message
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runs_dir = Path("runs")
+        self.worker: TrainWorker | None = None
+        self.loader: Job | None = None
+        self.jobs: list[TrainJob] = []
+        self.histories: list[RunHistory] = []
+        self.history: RunHistory | None = None
+        self.tracker: ProgressTracker | None = None
+        self.last_colouring: GradientColouring | None = None
+        self._running = False
+        self._last_colour_emit = 0.0
+        # Asked when the dataset cannot be had: (name, reason) -> another dataset, or None to
+        # cancel. The panel sets its dialog here; without one a run is refused.
+        self.choose_dataset: Callable[[str, str], str | None] = lambda name, reason: None
+
+    # --- starting ------------------------------------------------------------------------
+    def running(self) -> bool:
+        """A run started and has not reported its end (its thread may still be winding down)."""
+        return self._running
+
+    def start_training(self, design, settings) -> bool:
+        """Train a frozen snapshot of the design with these settings, if it can train."""
+        problem = blocking(hurdle(design, settings))
+        if problem is not None:
+            self.status.emit(f"Cannot start: {problem.message}")
+            return False
+        settings, asked = self._dataset_to_use(settings)
+        if settings is None:
+            return False
+        problem = blocking(hurdle(design, settings))  # the dataset the user switched to
+        if problem is not None:
+            self.status.emit(f"Cannot start: {problem.message}")
+            return False
+        title = design.title or "design"
+        return self._start([self._job(design, settings, title, asked)])
+
+    def start_experiment(self, settings, depth: int, batch_norm: bool) -> bool:
+        """plain-N and residual-N, same depth, data and settings: the degradation problem."""
+        from cnn_explorer.model.presets import build_preset
+
+        settings, asked = self._dataset_to_use(settings)
+        if settings is None:
+            return False
+        classes = dataset_classes(settings.dataset) or 10
+        try:
+            jobs = [self._job(build_preset(name, depth=depth, classes=classes,
+                                           batch_norm=batch_norm),
+                              settings, f"{name.split('-')[0]}-{depth}", asked)
+                    for name in EXPERIMENT]
+        except Exception as exc:  # a depth the presets refuse: their message says why
+            self.status.emit(f"Cannot start the experiment: {exc}")
+            return False
+        self.experiment_started.emit()
+        return self._start(jobs)
+
+    def _dataset_to_use(self, settings):
+        """(settings to train with, the dataset asked for); (None, ...) when the user cancels."""
+        asked = settings.dataset
+        found = availability(asked)
+        if found:
+            return settings, asked
+        self.status.emit(f"Dataset {asked} cannot be loaded: {found.how}.")
+        other = self.choose_dataset(asked, found.how)
+        if not other:
+            self.status.emit(f"Not started: {found.how}.")
+            return None, asked
+        self.dataset_replaced.emit(other)
+        return dataclasses.replace(settings, dataset=other), asked
+
+    def _job(self, design, settings, label: str, asked: str) -> TrainJob:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in label)[:40]
+        folder = self.runs_dir / f"{stamp}-{safe}"
+        return TrainJob(design, settings, folder / "run.jsonl", folder / "run.keras", label,
+                        asked)
+
+    def _start(self, jobs: list[TrainJob]) -> bool:
+        if self.running():
+            return False
+        self.jobs = jobs
+        self.histories = [RunHistory() for _ in jobs]
+        self.history = self.histories[0]
+        self.tracker = None
+        self.histories_reset.emit(self.histories)
+        self.history_shown.emit(self.history)
+        self.confusion.emit(None, [])
+        self.clear_colours()
+        worker = TrainWorker(jobs, self)
+        worker.status.connect(self.status)
+        worker.run_info.connect(self._on_run_info)
+        worker.steps.connect(self._on_steps)
+        worker.epoch.connect(self._on_epoch)
+        worker.confusion.connect(self._on_confusion)
+        worker.data_ready.connect(self.data_ready)
+        worker.job_ended.connect(self._on_job_ended)
+        worker.all_ended.connect(self._on_all_ended)
+        self.worker = worker
+        self._running = True
+        self.running_changed.emit(True)
+        self.progress.emit(0, 1, "starting...")
+        worker.start()
+        self.run_started.emit()
+        return True
+
+    # --- control -------------------------------------------------------------------------
+    def toggle_pause(self) -> None:
+        if not self.running():
+            return
+        if self.worker.control.paused:
+            self.worker.resume()
+        else:
+            self.worker.pause()
+        self.paused_changed.emit(self.worker.control.paused)
+
+    def stop(self) -> None:
+        if self.running():
+            self.worker.stop()
+            self.status.emit("Stopping after the current batch...")
+
+    def stop_and_join(self, timeout_s: float = 5.0) -> bool:
+        """For the window's closeEvent: stop the run and wait for the threads. True if joined."""
+        joined = True
+        for thread in (self.worker, self.loader):
+            if thread is not None and thread.isRunning():
+                if thread is self.worker:
+                    self.worker.stop()
+                joined = thread.wait(int(timeout_s * 1000)) and joined
+        return joined
+
+    def reset(self) -> None:
+        """Another design opened: its plots and colours start empty (a past run reopens from
+        its log). A running run keeps running, but its colours no longer reach the canvas."""
+        if self.running():
+            self.clear_colours()
+            return
+        self.histories, self.history, self.jobs = [], None, []
+        self.histories_reset.emit([])
+        self.confusion.emit(None, [])
+        self.clear_colours()
+
+    def clear_colours(self) -> None:
+        self.last_colouring = None
+        self.colouring.emit(None)
+
+    # --- worker reports (GUI thread) -----------------------------------------------------
+    def _on_run_info(self, index: int, info: RunInfo) -> None:
+        self.histories[index].on_start(info)
+        self.tracker = ProgressTracker(info)
+        self.history = self.histories[index]
+        self.history_shown.emit(self.history)
+        self.run_info.emit(index, info)
+        asked = (f" (asked for {info.dataset_asked})"
+                 if info.dataset_asked and info.dataset_asked != info.dataset else "")
+        self.status.emit(f"Training {info.label or info.design_name} on {info.dataset}{asked}: "
+                         f"{info.train_images:,} images, {len(info.layers)} trainable layers. "
+                         f"{info.dataset_note}".strip())
+
+    def _on_steps(self, index: int, steps: list[StepRecord]) -> None:
+        history = self.histories[index]
+        history.on_steps(steps)
+        if self.tracker is not None and history.info is not None:
+            label = f"{history.info.label}: " if history.info.label else ""
+            p = self.tracker.update(steps[-1])
+            self.progress.emit(p.step, p.total_steps, label + p.text())
+        self._colour(index, history, steps[-1].step)
+
+    def _colour(self, index: int, history: RunHistory, step: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if history.info is None or (not force and now - self._last_colour_emit < COLOURS_EVERY_S):
+            return
+        latest = history.latest_grad_norms()
+        norms = block_norms(history.info.layers, latest) if len(latest) else {}
+        if norms:
+            self._last_colour_emit = now
+            job = self.jobs[index] if index < len(self.jobs) else None
+            self.last_colouring = GradientColouring(
+                norms, history.info.label or history.info.design_name, step,
+                job.design if job else None)
+            self.colouring.emit(self.last_colouring)
+
+    def _on_epoch(self, index: int, epoch: EpochRecord) -> None:
+        self.histories[index].on_epoch(epoch)
+        val = ("" if epoch.val_accuracy is None else
+               f", validation loss {epoch.val_loss:.3f} accuracy {epoch.val_accuracy:.3f}")
+        self.status.emit(f"Epoch {epoch.epoch}: loss {epoch.loss:.3f} accuracy "
+                         f"{epoch.accuracy:.3f}{val}")
+
+    def _on_confusion(self, index: int, matrix: list) -> None:
+        history = self.histories[index]
+        history.on_confusion(matrix)
+        self.confusion.emit(matrix, history.info.class_names if history.info else [])
+
+    def _on_job_ended(self, index: int, status: str, message: str) -> None:
+        history = self.histories[index]
+        history.on_end(status, message)
+        if len(history.steps):  # the last colours of the run stay, labelled with its step
+            self._colour(index, history, int(history.steps[-1]), force=True)
+
+    def _on_all_ended(self, status: str, message: str) -> None:
+        self._running = False
+        self.running_changed.emit(False)
+        words = {"stopped": "Stopped", "error": "Error"}.get(status, "Finished")
+        if status == "error":
+            self.status.emit(f"Run ended with an error: {message}")
+        elif status == "stopped":
+            self.status.emit("Stopped.")
+        else:
+            self.status.emit("Finished." + self._checkpoint_note())
+        step, total = self._last_step()
+        self.progress.emit(step, total, words + (f" - {message[:80]}" if message else ""))
+        self.run_finished.emit(status, message)
+
+    def _last_step(self) -> tuple[int, int]:
+        h = self.history
+        if h is None or h.info is None or not len(h.steps):
+            return 0, 1
+        return int(h.steps[-1]), max(1, h.info.epochs * h.info.steps_per_epoch)
+
+    def _checkpoint_note(self) -> str:
+        info = self.history.info if self.history else None
+        return f" Best model: {info.checkpoint}" if info and info.checkpoint else ""
+
+    # --- data and files ------------------------------------------------------------------
+    def preview(self, dataset: str) -> bool:
+        if self.loader is not None and self.loader.isRunning():
+            return False
+        self.loader = dataset_job(dataset, self)
+        self.loader.done.connect(self.data_ready)
+        self.loader.status.connect(self.status)
+        self.loader.failed.connect(lambda failure: self.status.emit(failure.message))
+        self.loader.start()
+        return True
+
+    def open_run_log(self, path: Path) -> RunHistory:
+        """Reload a .jsonl run log: the same plots as when it ran."""
+        history = read_run_log(Path(path))
+        self.histories, self.history, self.jobs = [history], history, []
+        self.histories_reset.emit([history])
+        self.history_shown.emit(history)
+        if history.confusion is not None and history.info is not None:
+            self.confusion.emit(history.confusion, history.info.class_names)
+        self.status.emit(f"Opened {path}: {len(history.steps)} steps, {len(history.epochs)} "
+                         f"epochs, status {history.status or 'unfinished'}.")
+        return history
+
+    def export_csv(self, path: Path) -> None:
+        if self.history is None or self.history.info is None:
+            raise ValueError("no run to export yet")
+        export_metrics_csv(self.history, Path(path))
