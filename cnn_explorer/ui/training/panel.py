@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from cnn_explorer.training.records import EpochRecord, RateMeter, RunInfo, StepRecord, block_norms
 from cnn_explorer.training.runlog import RunHistory, export_metrics_csv, read_run_log
 from cnn_explorer.ui.training.form import RunSettingsForm
+from cnn_explorer.ui.training.plot_window import PlotSlot
 from cnn_explorer.ui.training.plots import GradientLegend, TrainingPlots
 from cnn_explorer.ui.training.views import ConfusionMatrixView, DatasetPreview, DegradationPlots
 from cnn_explorer.ui.training.worker import DataLoader, TrainJob, TrainWorker
@@ -111,7 +112,8 @@ class TrainingPanel(QWidget):
         self.confusion = ConfusionMatrixView()
         self.tabs = QTabWidget()
         for widget, name in ((self.plots, "Live plots"), (self.degradation, "Plain vs residual"),
-                             (self.preview, "Dataset"), (self.confusion, "Confusion matrix")):
+                             (self.preview, "Dataset"),
+                             (PlotSlot(self.confusion, scroll=True), "Confusion matrix")):
             self.tabs.addTab(widget, name)
         right = QVBoxLayout()
         right.addLayout(buttons)
