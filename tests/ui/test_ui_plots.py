@@ -75,6 +75,7 @@ def test_loss_plot_is_not_flattened_by_a_spike(qtbot):
     plots.loss_plot.getViewBox().updateAutoRange()
     _, (y_lo, y_hi) = plots.loss_plot.getViewBox().viewRange()
     assert y_hi < 5.0 and y_lo < 1.5  # 21 would squeeze the training loss into a flat line
+    assert plots.loss_plot.note == "\u21911 off scale (max 21)"  # and the spike is named
 
 
 def test_titles_fit_and_keep_the_full_text_on_hover(qtbot):

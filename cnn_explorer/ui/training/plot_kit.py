@@ -55,7 +55,9 @@ def decade_ticks(lo: float, hi: float, length_px: float, label_px: float,
 def power_label(exponent: float) -> str:
     """10**exponent as a short label: 1, 10, 100 as such, else 10⁻⁴, 10⁵ or 2e-3."""
     value = 10.0 ** exponent
-    if abs(exponent - round(exponent)) > 1e-6:
+    if abs(exponent - round(exponent)) > 1e-6:  # 2 or 5 times a power of ten
+        if 1e-3 <= value < 1e4:
+            return f"{float(f'{value:.1g}'):g}"
         return f"{value:.0e}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
     k = int(round(exponent))
     if 0 <= k <= 2:
@@ -86,6 +88,20 @@ class DecadeAxis(pg.AxisItem):
         if not self.logMode:
             return super().tickStrings(values, scale, spacing)
         return [power_label(v) for v in values]
+
+
+def off_scale(series: Iterable[np.ndarray]) -> str:
+    """"↑ 1 off scale (max 21)" when robust_span leaves points out, else ""."""
+    arrays = [np.asarray(s, dtype=float).ravel() for s in series]
+    span = robust_span(arrays)
+    if span is None:
+        return ""
+    values = np.concatenate(arrays)
+    values = values[np.isfinite(values)]
+    above, below = values[values > span[1]], values[values < span[0]]
+    parts = ([f"\u2191{len(above)} off scale (max {above.max():.3g})"] if len(above) else []) + \
+        ([f"\u2193{len(below)} off scale (min {below.min():.3g})"] if len(below) else [])
+    return ", ".join(parts)
 
 
 def robust_span(series: Iterable[np.ndarray], floor: float | None = None
@@ -143,7 +159,7 @@ class RobustViewBox(pg.ViewBox):
 
 
 def legend_html(entries: Sequence[tuple[str, str, str]]) -> tuple[str, str]:
-    """(html, plain text) of legend entries (label, colour, mark), e.g. ("train", "#1f77b4", "━")."""
+    """(html, plain text) of legend entries (label, colour, mark): ("train", "#1f77b4", "━")."""
     parts_html = [f'<span style="color:{colour}">{mark}</span>&nbsp;{html.escape(label)}'
                   for label, colour, mark in entries]
     parts_text = [f"{mark} {label}" for label, _, mark in entries]
@@ -164,6 +180,7 @@ class ExplorerPlot(pg.PlotWidget):
         self.titles = list(titles)
         self.legend_entries: list[tuple[str, str, str]] = []
         self.shown_title = ""
+        self.note = ""  # e.g. "1 point above the range", shown after the legend
         self.description = tip or self.titles[0]
         self.setBackground("w")
         self.setLabel("bottom", x)
@@ -181,6 +198,12 @@ class ExplorerPlot(pg.PlotWidget):
         self._update_tooltip()
         self.fit_title()
 
+    def set_note(self, note: str) -> None:
+        """A short remark in the title line, such as how many points a spike put off scale."""
+        if note != self.note:
+            self.note = note
+            self.fit_title()
+
     def _update_tooltip(self) -> None:
         legend = legend_html(self.legend_entries)[1]
         self.setToolTip(f"<b>{html.escape(self.titles[0])}</b><br>{html.escape(self.description)}"
@@ -195,7 +218,12 @@ class ExplorerPlot(pg.PlotWidget):
         """The longest title variant (with the legend, if one fits) that fits the width."""
         room = max(40, self.width() - 24)
         legend, legend_text = legend_html(self.legend_entries)
-        marks = legend_html([(label[:1], colour, mark) for label, colour, mark in self.legend_entries])
+        marks = legend_html([(label[:1], colour, mark)
+                             for label, colour, mark in self.legend_entries])
+        if self.note:
+            note = f'<span style="color:#b00">{html.escape(self.note)}</span>'
+            legend, legend_text = f"{legend}&nbsp;&nbsp;{note}", f"{legend_text}  {self.note}"
+            marks = (f"{marks[0]}&nbsp;&nbsp;{note}", f"{marks[1]}  {self.note}")
         options = [(t, legend, legend_text) for t in self.titles]
         options += [(self.titles[-1], *marks), (self.titles[-1], "", "")]
         chosen = None

@@ -100,8 +100,10 @@ class PlotSlot(QWidget):
             layout.addWidget(widget)
         self.placeholder = QWidget()
         hold = QVBoxLayout(self.placeholder)
-        hold.addWidget(QLabel(f"{plot_title(widget)}: shown in its own window"), 0,
-                       Qt.AlignCenter)
+        note = QLabel(f"{plot_title(widget)}: shown in its own window")
+        note.setWordWrap(True)
+        note.setAlignment(Qt.AlignCenter)
+        hold.addWidget(note)
         back = QPushButton("Bring it back here")
         back.clicked.connect(self.restore)
         hold.addWidget(back, 0, Qt.AlignCenter)
@@ -217,8 +219,8 @@ class PlotGrid(QScrollArea):
             r, c = divmod(k, columns)
             span = columns - c if k == len(self.slots) - 1 else 1  # the last fills its row
             self.grid.addWidget(slot, r, c, 1, span)
-        for r in range(rows):
-            self.grid.setRowStretch(r, 1)
+        for r in range(len(self.slots)):  # rows left over from more rows stretch no more
+            self.grid.setRowStretch(r, 1 if r < rows else 0)
         self.inner.setMinimumHeight(rows * READABLE_H + (rows - 1) * self.grid.spacing())
 
     def resizeEvent(self, event) -> None:  # noqa: N802

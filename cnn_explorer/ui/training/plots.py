@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QLinearGradient, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cnn_explorer.training.runlog import RunHistory
-from cnn_explorer.ui.training.plot_kit import ExplorerPlot
+from cnn_explorer.ui.training.plot_kit import ExplorerPlot, off_scale
 from cnn_explorer.ui.training.plot_window import PlotGrid, PlotSlot
 
 # Log-scale gradient colours: blue = vanishing, pale yellow = middle, red = largest.
@@ -211,8 +211,10 @@ class TrainingPlots(QWidget):
             pass
 
     def _draw_loss(self, h: RunHistory) -> None:
+        val_steps, val_loss = h.epoch_series("val_loss")
         self.train_loss.setData(h.steps, h.loss)
-        self.val_loss.setData(*h.epoch_series("val_loss"))
+        self.val_loss.setData(val_steps, val_loss)
+        self.loss_plot.set_note(off_scale([h.loss, val_loss]))  # a spike is named, not drawn
 
     def _draw_accuracy(self, h: RunHistory) -> None:
         self.train_acc.setData(h.steps, h.accuracy)
