@@ -75,7 +75,8 @@ def test_loss_plot_is_not_flattened_by_a_spike(qtbot):
     plots.loss_plot.getViewBox().updateAutoRange()
     _, (y_lo, y_hi) = plots.loss_plot.getViewBox().viewRange()
     assert y_hi < 5.0 and y_lo < 1.5  # 21 would squeeze the training loss into a flat line
-    assert plots.loss_plot.note == "\u21911 off scale (max 21)"  # and the spike is named
+    assert plots.loss_plot.note == "\u21911 off scale"  # and the spike is named
+    assert "up to 21" in plots.loss_plot.toolTip()
 
 
 def test_titles_fit_and_keep_the_full_text_on_hover(qtbot):
@@ -188,3 +189,13 @@ def test_window_fits_small_screens_docks_included(qtbot, monkeypatch, width, hei
         assert dock.geometry().right() <= window.width()
     scroll = window.training_dock.widget()
     assert scroll.horizontalScrollBar().maximum() == 0  # no plot cut off to the right
+
+
+def test_less_than_a_decade_still_gets_two_labels_and_depth_ticks_are_whole(qtbot):
+    from cnn_explorer.ui.training.plot_kit import IntegerAxis, decade_ticks
+
+    ticks = decade_ticks(np.log10(1.4), np.log10(4.3), 100, 15)
+    assert len(ticks) >= 2 and all(np.log10(1.4) <= t <= np.log10(4.3) for t in ticks)
+    axis = IntegerAxis("bottom")
+    values = [v for _, vs in axis.tickValues(-0.2, 3.2, 300) for v in vs]
+    assert values and all(float(v).is_integer() for v in values)

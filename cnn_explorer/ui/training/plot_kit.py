@@ -43,12 +43,17 @@ def decade_ticks(lo: float, hi: float, length_px: float, label_px: float,
             if len(ticks) <= most:
                 return ticks or [float(first)]
         return [float(first)]
-    candidates = sorted(math.log10(m) + d for d in range(first - 1, last + 1) for m in (1, 2, 5))
     ticks: list[float] = []
-    for value in candidates:
-        if lo - 1e-9 <= value <= hi + 1e-9 and len(ticks) < most and (
-                not ticks or (value - ticks[-1]) * px_per_unit >= LABEL_GAP * label_px):
-            ticks.append(value)
+    for mantissas in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):  # two labels at least, if room
+        candidates = sorted(math.log10(m) + d for d in range(first - 1, last + 1)
+                            for m in mantissas)
+        ticks = []
+        for value in candidates:
+            if lo - 1e-9 <= value <= hi + 1e-9 and len(ticks) < most and (
+                    not ticks or (value - ticks[-1]) * px_per_unit >= LABEL_GAP * label_px):
+                ticks.append(value)
+        if len(ticks) >= 2:
+            break
     return ticks
 
 
@@ -90,18 +95,32 @@ class DecadeAxis(pg.AxisItem):
         return [power_label(v) for v in values]
 
 
-def off_scale(series: Iterable[np.ndarray]) -> str:
-    """"↑ 1 off scale (max 21)" when robust_span leaves points out, else ""."""
+def off_scale(series: Iterable[np.ndarray]) -> tuple[str, str]:
+    """("↑1 off scale", "1 point above the range: 21") when robust_span leaves points out."""
     arrays = [np.asarray(s, dtype=float).ravel() for s in series]
     span = robust_span(arrays)
     if span is None:
-        return ""
+        return "", ""
     values = np.concatenate(arrays)
     values = values[np.isfinite(values)]
     above, below = values[values > span[1]], values[values < span[0]]
-    parts = ([f"\u2191{len(above)} off scale (max {above.max():.3g})"] if len(above) else []) + \
-        ([f"\u2193{len(below)} off scale (min {below.min():.3g})"] if len(below) else [])
-    return ", ".join(parts)
+    short = " ".join(([f"\u2191{len(above)}"] if len(above) else []) +
+                     ([f"\u2193{len(below)}"] if len(below) else []))
+    detail = "; ".join(
+        ([f"{len(above)} above the range, up to {above.max():.3g}"] if len(above) else []) +
+        ([f"{len(below)} below the range, down to {below.min():.3g}"] if len(below) else []))
+    return (f"{short} off scale", f"Points left out of the y range: {detail}") if short \
+        else ("", "")
+
+
+class IntegerAxis(pg.AxisItem):
+    """An axis of whole things (layer depth): ticks only at integers."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802
+        levels = super().tickValues(minVal, maxVal, size)
+        whole = [(max(1.0, spacing), [v for v in values if float(v).is_integer()])
+                 for spacing, values in levels]
+        return [level for level in whole if level[1]] or [(1.0, [float(math.ceil(minVal))])]
 
 
 def robust_span(series: Iterable[np.ndarray], floor: float | None = None
@@ -173,14 +192,17 @@ class ExplorerPlot(pg.PlotWidget):
 
     def __init__(self, titles: Sequence[str], x: str, y: str, log_y: bool = False,
                  robust_y: bool = False, floor: float | None = None, tip: str = "",
-                 parent=None) -> None:
+                 integer_x: bool = False, parent=None) -> None:
         box = RobustViewBox(robust=robust_y, floor=floor)
         axes = {"left": DecadeAxis("left")} if log_y else {}
+        if integer_x:
+            axes["bottom"] = IntegerAxis("bottom")
         super().__init__(parent, viewBox=box, axisItems=axes)
         self.titles = list(titles)
         self.legend_entries: list[tuple[str, str, str]] = []
         self.shown_title = ""
-        self.note = ""  # e.g. "1 point above the range", shown after the legend
+        self.note = ""  # e.g. "↑1 off scale", shown after the legend
+        self.note_detail = ""
         self.description = tip or self.titles[0]
         self.setBackground("w")
         self.setLabel("bottom", x)
@@ -198,16 +220,20 @@ class ExplorerPlot(pg.PlotWidget):
         self._update_tooltip()
         self.fit_title()
 
-    def set_note(self, note: str) -> None:
-        """A short remark in the title line, such as how many points a spike put off scale."""
-        if note != self.note:
-            self.note = note
+    def set_note(self, note: str, detail: str = "") -> None:
+        """A short remark in the title line, such as how many points a spike put off scale
+        (`detail` goes in the tooltip)."""
+        if note != self.note or detail != self.note_detail:
+            self.note, self.note_detail = note, detail
+            self._update_tooltip()
             self.fit_title()
 
     def _update_tooltip(self) -> None:
         legend = legend_html(self.legend_entries)[1]
         self.setToolTip(f"<b>{html.escape(self.titles[0])}</b><br>{html.escape(self.description)}"
                         + (f"<br>{html.escape(legend)}" if legend else "")
+                        + (f"<br>{html.escape(self.note_detail or self.note)}"
+                           if self.note else "")
                         + "<br><i>Double-click: open in its own window. Right-click: export "
                         "PNG and CSV.</i>")
 
@@ -216,7 +242,8 @@ class ExplorerPlot(pg.PlotWidget):
 
     def fit_title(self) -> None:
         """The longest title variant (with the legend, if one fits) that fits the width."""
-        room = max(40, self.width() - 24)
+        axis = self.getAxis("left")  # the title is centred over the data area, not the axis
+        room = max(40, self.width() - 24 - (int(axis.width()) if axis.isVisible() else 0))
         legend, legend_text = legend_html(self.legend_entries)
         marks = legend_html([(label[:1], colour, mark)
                              for label, colour, mark in self.legend_entries])

@@ -123,7 +123,7 @@ class TrainingPlots(QWidget):
                 "layer: blue for the first layer, red for the last.")
         self.depth_plot = ExplorerPlot(
             ["Gradient norm by depth, latest step", "Gradient by depth", "By depth"],
-            "layer depth", "L2 norm", log_y=True, floor=floor,
+            "layer depth", "L2 norm", log_y=True, floor=floor, integer_x=True,
             tip="Each layer's gradient norm at the latest recorded step, from the input "
                 "(left) to the output (right): falling to the left means vanishing gradients.")
         self.heat_plot = ExplorerPlot(
@@ -214,7 +214,7 @@ class TrainingPlots(QWidget):
         val_steps, val_loss = h.epoch_series("val_loss")
         self.train_loss.setData(h.steps, h.loss)
         self.val_loss.setData(val_steps, val_loss)
-        self.loss_plot.set_note(off_scale([h.loss, val_loss]))  # a spike is named, not drawn
+        self.loss_plot.set_note(*off_scale([h.loss, val_loss]))  # a spike is named, not drawn
 
     def _draw_accuracy(self, h: RunHistory) -> None:
         self.train_acc.setData(h.steps, h.accuracy)

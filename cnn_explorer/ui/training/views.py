@@ -201,6 +201,7 @@ class DegradationPlots(QWidget):
         self.profile_plot = ExplorerPlot(
             ["Gradient norm by depth (latest step)", "Gradient by depth", "By depth"],
             "layer depth", "L2 gradient norm", log_y=True, floor=math.log10(FLOOR) + 1,
+            integer_x=True,
             tip="Each layer's gradient norm at the latest recorded step, input on the left.")
         self.slots = [PlotSlot(self.error_plot), PlotSlot(self.profile_plot)]
         for slot in self.slots:
