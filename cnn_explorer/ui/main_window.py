@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, QTimer
+from PySide6.QtCore import QMimeData, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
 
@@ -27,6 +27,7 @@ from cnn_explorer.ui.inspector.inspector import Inspector
 from cnn_explorer.ui.mime import CLIPBOARD_MIME
 from cnn_explorer.ui.palette.palette import Palette
 from cnn_explorer.ui.palette.preset_dialog import PresetDialog
+from cnn_explorer.ui.screen_fit import fit_to_screen
 
 START_PRESET = "plain-cnn"
 START_CLASSES = 10  # the default dataset's (the bundled sample, CIFAR-10 classes)
@@ -38,7 +39,7 @@ class MainWindow(QMainWindow):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowIcon(app_icon())
-        self.resize(1560, 960)
+        area = fit_to_screen(self, QSize(1560, 960))  # never larger than the screen
         self.document = Document(self)
         self.controller = EditController(self.document, self)
         self.scene = CanvasScene(self.document, self.controller, self)
@@ -54,10 +55,12 @@ class MainWindow(QMainWindow):
         self._paste_count = 0
         self._fitted = False  # the first show fits the design and brings the training panel
         self._dock("Blocks", self.palette, Qt.LeftDockWidgetArea, 230)
-        self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea, 500)
+        self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea,
+                   min(500, int(area.width() * 0.3)))
         self.training_dock = self._dock("Training", QLabel("  Loading the training panel\u2026"),
                                         Qt.BottomDockWidgetArea, 300)
-        self.resizeDocks([self.training_dock], [300], Qt.Vertical)
+        self.resizeDocks([self.training_dock], [min(340, int(area.height() * 0.42))],
+                         Qt.Vertical)
         self._build_menus()
         self._wire()
         self.zoom_label = QLabel()
@@ -299,6 +302,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        fit_to_screen(self)  # a layout saved on a larger screen still fits this one
 
     def closeEvent(self, event) -> None:
         if not self.files.maybe_save():

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from cnn_explorer.training.history import RunHistory
 from cnn_explorer.ui.gradient import GradientLegend
 from cnn_explorer.ui.training.form import RunSettingsForm
+from cnn_explorer.ui.training.plot_window import PlotSlot
 from cnn_explorer.ui.training.plots import TrainingPlots
 from cnn_explorer.ui.training.session import Hurdle, TrainingSession, hurdle
 from cnn_explorer.ui.training.views import ConfusionMatrixView, DatasetPreview, DegradationPlots
@@ -121,7 +122,8 @@ class TrainingPanel(QWidget):
         self.confusion = ConfusionMatrixView()
         self.tabs = QTabWidget()
         for widget, name in ((self.plots, "Live plots"), (self.degradation, "Plain vs residual"),
-                             (self.preview, "Dataset"), (self.confusion, "Confusion matrix")):
+                             (self.preview, "Dataset"),
+                             (PlotSlot(self.confusion, scroll=True), "Confusion matrix")):
             self.tabs.addTab(widget, name)
         right = QVBoxLayout()
         right.addLayout(buttons)

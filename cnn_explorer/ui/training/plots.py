@@ -1,4 +1,5 @@
-"""Training plots: loss/accuracy, gradient norm over time, gradient-by-depth, layer x step heatmap.
+"""Training plots: loss/accuracy, gradient norm over time, gradient-by-depth, layer x step heatmap,
+weight norms and update-to-weight ratios.
 
 Every plot reads a RunHistory (growing numpy buffers) and is redrawn from a timer with
 `setData` on existing items, never once per message (pyqtgraph's scrollingPlots habit).
@@ -13,10 +14,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cnn_explorer.training.history import RunHistory
 from cnn_explorer.ui.gradient import STOPS, stop_colour
+from cnn_explorer.ui.training.plot_kit import ExplorerPlot, off_scale
+from cnn_explorer.ui.training.plot_window import PlotGrid, PlotSlot
 
 FLOOR = 1e-30  # log axes cannot show zero; a dead layer's norm is drawn at this floor
 MAX_HEATMAP_COLUMNS = 600
@@ -45,28 +48,59 @@ def kernel_columns(history: RunHistory) -> list[int]:
 
 
 class TrainingPlots(QWidget):
-    """The four live plots of one run, laid out in a grid."""
+    """The live plots of one run, each in a slot that can be enlarged and exported, laid out
+    at a readable size (PlotGrid scrolls rather than squeezing them)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.history: RunHistory | None = None
         self._drawn_version = -1
-        self._layer_curves: list[pg.PlotDataItem] = []
+        self._layer_curves: dict[ExplorerPlot, list[pg.PlotDataItem]] = {}
         self._parts = [self._draw_loss, self._draw_accuracy, self._draw_time, self._draw_depth,
-                       self._draw_heat]
+                       self._draw_heat, self._draw_weights, self._draw_ratios]
         self._dirty: list = []
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        self.loss_plot = self._plot("Loss", "step", "loss")
-        self.acc_plot = self._plot("Accuracy", "step", "accuracy")
-        self.time_plot = self._plot("Gradient norm per layer (blue first, red last)",
-                                    "step", "L2 norm", log_y=True)
-        self.depth_plot = self._plot("Gradient by depth, latest step", "layer depth",
-                                     "L2 norm", log_y=True)
-        self.heat_plot = self._plot("log10 gradient norm: layer x step", "recorded step",
-                                    "layer depth")
+        floor = math.log10(FLOOR) + 1  # dead layers sit at FLOOR: keep them out of the range
+        self.loss_plot = ExplorerPlot(
+            ["Loss", "Loss"], "step", "loss", robust_y=True,
+            tip="Cross-entropy per training batch, and on the validation data after each "
+                "epoch. The y range leaves out spikes (right-click, View All, keeps that).")
+        self.acc_plot = ExplorerPlot(
+            ["Accuracy", "Acc."], "step", "accuracy",
+            tip="Share of correctly classified images per training batch, and on the "
+                "validation data after each epoch.")
+        self.time_plot = ExplorerPlot(
+            ["Gradient norm per layer over steps", "Gradient norm per layer", "Grad. norm"],
+            "step", "L2 norm", log_y=True, floor=floor,
+            tip="The L2 norm of each layer's gradient at every recorded step, one curve a "
+                "layer: blue for the first layer, red for the last.")
+        self.depth_plot = ExplorerPlot(
+            ["Gradient norm by depth, latest step", "Gradient by depth", "By depth"],
+            "layer depth", "L2 norm", log_y=True, floor=floor, integer_x=True,
+            tip="Each layer's gradient norm at the latest recorded step, from the input "
+                "(left) to the output (right): falling to the left means vanishing gradients.")
+        self.heat_plot = ExplorerPlot(
+            ["Gradient norm, layer by step (log10)", "Gradient heatmap", "Heatmap"],
+            "recorded step", "layer depth",
+            tip="log10 of every layer's gradient norm (rows: depth, first layer at the "
+                "bottom) at every recorded step (columns).")
+        self.weight_plot = ExplorerPlot(
+            ["Weight norm per layer over steps", "Weight norm per layer", "Weights"],
+            "step", "L2 norm", log_y=True,
+            tip="The L2 norm of each layer's weights at every recorded step, one curve a "
+                "layer: blue for the first layer, red for the last.")
+        self.ratio_plot = ExplorerPlot(
+            ["Update-to-weight ratio per layer", "Update / weight", "Update ratio"],
+            "step", "ratio per step", log_y=True, robust_y=True,
+            tip="How much each layer's weights change per step, relative to their size: "
+                "|change of the weight norm| / weight norm, per step, between recorded steps "
+                "(a lower bound of |update| / |weights|). Around 1e-3 is often healthy; far "
+                "below means the layer barely learns, far above means it is thrown about.")
+        depth_legend = [("first layer", _hex(depth_colour(0, 2)), "\u2501"),
+                        ("last layer", _hex(depth_colour(1, 2)), "\u2501")]
+        for plot in (self.time_plot, self.weight_plot, self.ratio_plot):
+            plot.set_legend(depth_legend)
         for plot in (self.loss_plot, self.acc_plot):
-            plot.addLegend(offset=(-5, 5))
+            plot.set_legend([("train", "#1f77b4", "\u2501"), ("validation", "#d62728", "\u25cf")])
         self.train_loss = self.loss_plot.plot(pen=pg.mkPen("#1f77b4", width=1), name="train")
         self.val_loss = self.loss_plot.plot(pen=pg.mkPen("#d62728", width=2), symbol="o",
                                             symbolSize=6, name="validation")
@@ -74,72 +108,43 @@ class TrainingPlots(QWidget):
         self.val_acc = self.acc_plot.plot(pen=pg.mkPen("#d62728", width=2), symbol="o",
                                           symbolSize=6, name="validation")
         self.depth_curve = self.depth_plot.plot(pen=pg.mkPen("#333", width=2), symbol="o",
-                                                symbolSize=5, symbolBrush="#d62728")
+                                                symbolSize=5, symbolBrush="#d62728",
+                                                name="latest gradient norm")
         self.heatmap = pg.ImageItem(axisOrder="row-major")
+        self.heatmap.row_label = "depth"
         self.heatmap.setColorMap(colour_map())
         self.heat_plot.addItem(self.heatmap)
         self.heat_bar = pg.ColorBarItem(colorMap=colour_map(), interactive=False, width=10)
         self.heat_bar.setImageItem(self.heatmap, insert_in=self.heat_plot.getPlotItem())
-        for plot in (self.loss_plot, self.acc_plot, self.time_plot):
+        for plot in (self.loss_plot, self.acc_plot, self.time_plot, self.weight_plot,
+                     self.ratio_plot):
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
-        self.grid = grid
-        self._one_row: bool | None = None
-        self._arrange(one_row=False)
-
-    def _arrange(self, one_row: bool) -> None:
-        """Two rows when there is height to spare; one row in a short bottom dock."""
-        if one_row == self._one_row:
-            return
-        self._one_row = one_row
-        plots = (self.loss_plot, self.acc_plot, self.time_plot, self.depth_plot, self.heat_plot)
-        for plot in plots:
-            self.grid.removeWidget(plot)
-        for col in range(5):
-            self.grid.setColumnStretch(col, 1 if one_row or col < 3 else 0)
-        if one_row:
-            for col, plot in enumerate(plots):
-                self.grid.addWidget(plot, 0, col)
-        else:
-            for k, plot in enumerate(plots[:4]):
-                self.grid.addWidget(plot, k // 3, k % 3)
-            self.grid.addWidget(self.heat_plot, 1, 1, 1, 2)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        size = event.size()
-        self._arrange(one_row=size.height() < 420 and size.width() > 2.5 * size.height())
-
-    @staticmethod
-    def _plot(title: str, x: str, y: str, log_y: bool = False) -> pg.PlotWidget:
-        plot = pg.PlotWidget()
-        plot.setTitle(title, size="9pt")
-        plot.setBackground("w")
-        plot.setLabel("bottom", x)
-        plot.setLabel("left", y)
-        # No grid: it doubles the cost of every repaint (measured), and these plots repaint often.
-        plot.setLogMode(y=log_y)
-        plot.getAxis("left").enableAutoSIPrefix(False)
-        plot.getAxis("bottom").enableAutoSIPrefix(False)
-        plot.setMinimumSize(150, 90)
-        return plot
+        self.all_plots = (self.loss_plot, self.acc_plot, self.time_plot, self.depth_plot,
+                          self.heat_plot, self.weight_plot, self.ratio_plot)
+        self.slots = [PlotSlot(plot) for plot in self.all_plots]
+        self.grid = PlotGrid(self.slots)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.grid)
 
     def set_history(self, history: RunHistory | None) -> None:
         """Show another run (a new live run, or a reopened log)."""
         self.history = history
         self._drawn_version = -1
-        for curve in self._layer_curves:
-            self.time_plot.removeItem(curve)
-        self._layer_curves = []
+        for plot, curves in self._layer_curves.items():
+            for curve in curves:
+                plot.removeItem(curve)
+        self._layer_curves = {}
         self._dirty = []
         self.redraw_all()
 
     def redraw(self) -> bool:
         """Called by the panel's timer; updates at most one plot per call. True if it drew.
 
-        A full repaint of all five plots costs ~50 ms of GUI time; one plot per tick keeps
-        each frame near 10 ms, and at 25 ticks a second every plot still refreshes 5 times a
-        second, as often as progress arrives.
+        A full repaint of all the plots costs ~50 ms of GUI time; one plot per tick keeps
+        each frame near 10 ms, and at 25 ticks a second every plot still refreshes 3 to 5
+        times a second, as often as progress arrives.
         """
         h = self.history
         if h is None:
@@ -158,40 +163,58 @@ class TrainingPlots(QWidget):
             pass
 
     def _draw_loss(self, h: RunHistory) -> None:
+        val_steps, val_loss = h.epoch_series("val_loss")
         self.train_loss.setData(h.steps, h.loss)
-        self.val_loss.setData(*h.epoch_series("val_loss"))
+        self.val_loss.setData(val_steps, val_loss)
+        self.loss_plot.set_note(*off_scale([h.loss, val_loss]))  # a spike is named, not drawn
 
     def _draw_accuracy(self, h: RunHistory) -> None:
         self.train_acc.setData(h.steps, h.accuracy)
         self.val_acc.setData(*h.epoch_series("val_accuracy"))
 
-    def _gradient_columns(self, h: RunHistory) -> list[int]:
+    def _curves(self, plot: ExplorerPlot, h: RunHistory) -> tuple[list[int], list]:
+        """One curve per conv/dense layer on `plot` (coloured by depth, named by layer)."""
         columns = kernel_columns(h)
-        if len(self._layer_curves) != len(columns):
-            for curve in self._layer_curves:
-                self.time_plot.removeItem(curve)
-            self._layer_curves = [
-                self.time_plot.plot(pen=pg.mkPen(depth_colour(d, len(columns)), width=1))
-                for d in range(len(columns))]
-        return columns if len(h.grad_norms) else []
+        curves = self._layer_curves.get(plot, [])
+        if len(curves) != len(columns):
+            for curve in curves:
+                plot.removeItem(curve)
+            names = h.layer_names
+            curves = [plot.plot(pen=pg.mkPen(depth_colour(d, len(columns)), width=1),
+                                name=names[col], connect="finite")
+                      for d, col in enumerate(columns)]
+            self._layer_curves[plot] = curves
+        return (columns if len(h.grad_norms) else []), curves
 
     def _draw_time(self, h: RunHistory) -> None:
         """One curve per layer; long runs are thinned to ~MAX_TIME_POINTS per curve first."""
-        columns = self._gradient_columns(h)
-        stride = max(1, math.ceil(len(h.norm_steps) / MAX_TIME_POINTS))
-        steps, norms = h.norm_steps[::stride], _log_safe(h.grad_norms[::stride])
-        for curve, col in zip(self._layer_curves, columns):
-            curve.setData(steps, norms[:, col], skipFiniteCheck=True)
+        self._draw_layers(self.time_plot, h, h.norm_steps, _log_safe(h.grad_norms))
+
+    def _draw_weights(self, h: RunHistory) -> None:
+        self._draw_layers(self.weight_plot, h, h.norm_steps, _positive_or_nan(h.weight_norms))
+
+    def _draw_ratios(self, h: RunHistory) -> None:
+        self._draw_layers(self.ratio_plot, h, *update_ratios(h.norm_steps, h.weight_norms))
+
+    def _draw_layers(self, plot: ExplorerPlot, h: RunHistory, steps: np.ndarray,
+                     values: np.ndarray) -> None:
+        columns, curves = self._curves(plot, h)
+        if not columns or len(steps) == 0:
+            return
+        stride = max(1, math.ceil(len(steps) / MAX_TIME_POINTS))
+        steps, values = steps[::stride], values[::stride]
+        for curve, col in zip(curves, columns):
+            curve.setData(steps, values[:, col])
 
     def _draw_depth(self, h: RunHistory) -> None:
-        columns = self._gradient_columns(h)
-        if columns:
+        columns = kernel_columns(h)
+        if columns and len(h.grad_norms):
             self.depth_curve.setData(np.arange(len(columns)),
                                      _log_safe(h.grad_norms[-1, columns]))
 
     def _draw_heat(self, h: RunHistory) -> None:
-        columns = self._gradient_columns(h)
-        if columns:
+        columns = kernel_columns(h)
+        if columns and len(h.grad_norms):
             self._draw_heatmap(h.grad_norms[:, columns])
 
     def _draw_heatmap(self, norms: np.ndarray) -> None:
@@ -201,3 +224,26 @@ class TrainingPlots(QWidget):
         self.heatmap.setImage(image, autoLevels=False, levels=(lo, hi if hi > lo else lo + 1))
         self.heatmap.setRect(QRectF(0, 0, image.shape[1] * stride, image.shape[0]))
         self.heat_bar.setLevels((lo, hi if hi > lo else lo + 1))
+
+
+def update_ratios(steps: np.ndarray, weight_norms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, ratios): each layer's |change of weight norm| / weight norm, per step, between
+    consecutive recorded steps. NaN where a norm is missing (0) or no step passed."""
+    steps = np.asarray(steps, dtype=float)
+    norms = np.asarray(weight_norms, dtype=float)
+    if len(steps) < 2 or norms.ndim != 2:
+        return np.zeros(0), np.zeros((0, norms.shape[1] if norms.ndim == 2 else 0))
+    gap = np.diff(steps)[:, None]
+    before, after = norms[:-1], norms[1:]
+    valid = (before > 0) & (after > 0) & (gap > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(after - before) / after / gap
+    return steps[1:], np.where(valid & (ratio > 0), ratio, np.nan)
+
+
+def _positive_or_nan(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
+def _hex(colour: QColor) -> str:
+    return colour.name()

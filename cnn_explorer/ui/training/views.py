@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QToolTip, QWidget
 
 from cnn_explorer.training.history import RunHistory
+from cnn_explorer.ui.training.plot_kit import ExplorerPlot
+from cnn_explorer.ui.training.plot_window import PlotSlot
 from cnn_explorer.ui.training.plots import FLOOR, kernel_columns
 
 RUN_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd")  # plain red, residual blue
@@ -63,18 +67,55 @@ def _to_qimage(pixels: np.ndarray) -> QImage:
 
 
 class ConfusionMatrixView(QWidget):
-    """Counts of (true class, predicted class) on the validation data, after a run."""
+    """Counts of (true class, predicted class) on the validation data, after a run.
+
+    Class names on both axes (rows: true, columns: predicted, thinned when they would touch),
+    counts in the cells when they fit, the whole cell on hover.
+    """
+
+    titles = ["Confusion matrix"]
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.matrix: np.ndarray | None = None
         self.names: list[str] = []
         self.setMinimumSize(200, 120)
+        self.setMouseTracking(True)
+        self.setToolTip("Rows: the true class; columns: the class the network predicted. "
+                        "Double-click: open in its own window. Right-click: export PNG and CSV.")
 
     def set_matrix(self, matrix, names: list[str]) -> None:
         self.matrix = None if matrix is None else np.asarray(matrix)
         self.names = list(names)
+        if self.matrix is None:
+            self.setMinimumSize(200, 120)
+        else:  # big enough for readable cells: a scroll bar, not a tiny block, in a short dock
+            left, top, _, _ = self.layout_cells()
+            side = self.readable_side()
+            n = len(self.matrix)
+            self.setMinimumSize(int(left + n * side + 8), int(top + n * side + 8))
         self.update()
+
+    def name(self, k: int) -> str:
+        return self.names[k] if k < len(self.names) else str(k)
+
+    def readable_side(self) -> float:
+        """Cells this big show their counts (up to 20 classes); more classes, small cells."""
+        metrics = self.fontMetrics()
+        if len(self.matrix) > 20:
+            return 6.0
+        return float(max(metrics.height() + 4,
+                         metrics.horizontalAdvance(str(int(self.matrix.max()))) + 8))
+
+    def layout_cells(self) -> tuple[float, float, float, int]:
+        """(left, top, cell side, label every k-th class) for the current size."""
+        n = len(self.matrix)
+        metrics = self.fontMetrics()
+        label_w = min(110, max(metrics.horizontalAdvance(self.name(k)) for k in range(n)) + 8)
+        left, top = label_w + 18, 20 + 18 + min(label_w, 80)  # row names | column names
+        side = max(2.0, min((self.width() - left - 8) / n, (self.height() - top - 8) / n))
+        every = max(1, math.ceil((metrics.height() + 1) / side))
+        return left, top, side, every
 
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)
@@ -83,24 +124,66 @@ class ConfusionMatrixView(QWidget):
                              "after a run (validation data).")
             return
         n = len(self.matrix)
-        margin = 78 if n <= 20 else 8
-        side = max(2.0, min((self.width() - margin - 4) / n, (self.height() - 36) / n))
+        left, top, side, every = self.layout_cells()
+        metrics = self.fontMetrics()
+        col_h, row_w, text_h = top - 38, left - 18, metrics.height()
         peak = max(1, int(self.matrix.max()))
         accuracy = np.trace(self.matrix) / max(1, self.matrix.sum())
-        painter.drawText(QRectF(margin, 2, n * side, 14), Qt.AlignLeft,
-                         f"rows: true class, columns: predicted - accuracy {accuracy:.1%}")
+        painter.drawText(QRectF(4, 2, self.width() - 8, 16), Qt.AlignLeft,
+                         f"Accuracy {accuracy:.1%} on {int(self.matrix.sum()):,} validation "
+                         "images. Rows: true class, columns: predicted.")
+        painter.drawText(QRectF(left, 20, max(80.0, n * side), 16), Qt.AlignLeft, "predicted")
+        painter.save()
+        painter.translate(2, top + n * side / 2 + 20)
+        painter.rotate(-90)
+        painter.drawText(QRectF(0, 0, 40, 14), Qt.AlignLeft, "true")
+        painter.restore()
+        show_counts = side >= metrics.horizontalAdvance(str(peak)) + 4 and side >= text_h
         for i in range(n):
-            if n <= 20:
-                painter.drawText(QRectF(0, 20 + i * side, margin - 4, side),
-                                 Qt.AlignRight | Qt.AlignVCenter, self.names[i][:10])
+            if i % every == 0:
+                name = metrics.elidedText(self.name(i), Qt.ElideRight, int(row_w - 4))
+                painter.drawText(QRectF(14, top + (i + 0.5) * side - text_h / 2, row_w, text_h),
+                                 Qt.AlignRight | Qt.AlignVCenter, name)
+                name = metrics.elidedText(self.name(i), Qt.ElideRight, int(col_h - 4))
+                painter.save()
+                painter.translate(left + (i + 0.5) * side - text_h / 2, top - 4)
+                painter.rotate(-90)
+                painter.drawText(QRectF(0, 0, col_h - 4, text_h), Qt.AlignLeft | Qt.AlignVCenter,
+                                 name)
+                painter.restore()
             for j in range(n):
                 value = int(self.matrix[i, j])
                 shade = int(255 - 200 * value / peak)
-                cell = QRectF(margin + j * side, 20 + i * side, side - 1, side - 1)
+                cell = QRectF(left + j * side, top + i * side, side - 1, side - 1)
                 painter.fillRect(cell, QColor(shade, shade, 255) if i != j else
                                  QColor(shade, 255, shade))
-                if n <= 20 and side >= 16:
+                if show_counts:
                     painter.drawText(cell, Qt.AlignCenter, str(value))
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        if self.matrix is None:
+            return None
+        left, top, side, _ = self.layout_cells()
+        i, j = int((y - top) // side), int((x - left) // side)
+        n = len(self.matrix)
+        return (i, j) if 0 <= i < n and 0 <= j < n and y >= top and x >= left else None
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        cell = self.cell_at(event.position().x(), event.position().y())
+        if cell is not None:
+            i, j = cell
+            QToolTip.showText(event.globalPosition().toPoint(),
+                              f"true {self.name(i)}, predicted {self.name(j)}: "
+                              f"{int(self.matrix[i, j])} images", self)
+        super().mouseMoveEvent(event)
+
+    def data_rows(self) -> list[list]:
+        if self.matrix is None:
+            raise ValueError("no confusion matrix yet: it appears after a run")
+        n = len(self.matrix)
+        names = [self.name(k) for k in range(n)]
+        return [["true \\ predicted", *names]] + [
+            [names[i], *(int(v) for v in self.matrix[i])] for i in range(n)]
 
 
 class DegradationPlots(QWidget):
@@ -110,18 +193,19 @@ class DegradationPlots(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.error_plot = pg.PlotWidget(title="Training error (1 - accuracy, smoothed)")
-        self.profile_plot = pg.PlotWidget(title="Gradient by depth (latest step)")
-        for plot, x, y in ((self.error_plot, "step", "training error"),
-                           (self.profile_plot, "layer depth", "L2 gradient norm")):
-            plot.setBackground("w")
-            plot.setLabel("bottom", x)
-            plot.setLabel("left", y)
-            plot.getAxis("left").enableAutoSIPrefix(False)
-            # Error falls to the lower right, profiles rise to the upper right: legends avoid both.
-            plot.addLegend(offset=(-5, 5) if plot is self.error_plot else (-5, -5))
-            layout.addWidget(plot)
-        self.profile_plot.setLogMode(y=True)
+        self.error_plot = ExplorerPlot(
+            ["Training error (1 - accuracy, smoothed)", "Training error", "Error"],
+            "step", "training error",
+            tip="1 - accuracy per training batch, averaged over the last 20 steps: the deeper "
+                "plain net's error stays above the residual net's (the degradation problem).")
+        self.profile_plot = ExplorerPlot(
+            ["Gradient norm by depth (latest step)", "Gradient by depth", "By depth"],
+            "layer depth", "L2 gradient norm", log_y=True, floor=math.log10(FLOOR) + 1,
+            integer_x=True,
+            tip="Each layer's gradient norm at the latest recorded step, input on the left.")
+        self.slots = [PlotSlot(self.error_plot), PlotSlot(self.profile_plot)]
+        for slot in self.slots:
+            layout.addWidget(slot)
         self.runs: list[RunHistory] = []
         self._curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self._drawn: list[int] = []
@@ -131,12 +215,17 @@ class DegradationPlots(QWidget):
             self.error_plot.removeItem(error)
             self.profile_plot.removeItem(profile)
         self.runs, self._curves, self._drawn = list(runs), [], [-1] * len(runs)
+        legend = []
         for k, run in enumerate(runs):
-            pen = pg.mkPen(RUN_COLOURS[k % len(RUN_COLOURS)], width=2)
+            colour = RUN_COLOURS[k % len(RUN_COLOURS)]
+            pen = pg.mkPen(colour, width=2)
             label = (run.info.label if run.info else "") or f"run {k + 1}"
+            legend.append((label, colour, "\u2501"))
             self._curves.append((self.error_plot.plot(pen=pen, name=label),
                                  self.profile_plot.plot(pen=pen, symbol="o", symbolSize=5,
                                                         symbolBrush=pen.color(), name=label)))
+        for plot in (self.error_plot, self.profile_plot):  # legends in the title, off the data
+            plot.set_legend(legend)
 
     def relabel(self) -> None:
         """Legends learn the run labels once each run has started."""
