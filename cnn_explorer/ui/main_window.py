@@ -174,8 +174,11 @@ class MainWindow(QMainWindow):
         self.files.recent_changed.connect(self._fill_recent)
         self.recovery.failed.connect(lambda m: self.statusBar().showMessage(m, 15000))
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.view.preset_dropped.connect(lambda name: self.choose_preset(name, ask_knobs=False))
+        self.document.design_opened.connect(self._fit_opened)
 
     def _start(self, path, offer_recovery: bool) -> None:
+        path = path if path is not None else self.files.last_design()  # relaunch: where we were
         if path is None or not self.files.open(path):
             adopt(self.document, build_preset(START_PRESET), None)
         self.document.flush()
@@ -226,14 +229,22 @@ class MainWindow(QMainWindow):
         if bid is not None:
             self.scene.select_block(bid, centre=True)
 
-    def choose_preset(self, name: str) -> None:
+    def choose_preset(self, name: str, ask_knobs: bool = True) -> None:
+        """A preset starts an untitled design (undoable); unsaved work is offered a save first."""
+        if not self.files.maybe_save():
+            return
         params: dict = {}
-        if PresetDialog.has_knobs(name):
+        if ask_knobs and PresetDialog.has_knobs(name):
             dialog = PresetDialog(name, self)
             if dialog.exec() != PresetDialog.Accepted:
                 return
             params = dialog.params()
         self.controller.load_preset(name, **params)
+        self.document.flush()
+        self.view.fit_all()
+
+    def _fit_opened(self) -> None:
+        """Another design came in: show all of it (editing itself never moves the view)."""
         self.document.flush()
         self.view.fit_all()
 
@@ -306,6 +317,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        self.files.remember_last()
         settings = app_settings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())

@@ -13,6 +13,9 @@ from cnn_explorer.ui.mime import KIND_MIME, PRESET_MIME
 from cnn_explorer.ui.training.colours import colour_for
 
 
+SIGNAL_PRESET_DROPPED = "2preset_dropped(QString)"
+
+
 class GradientLegend(QWidget):
     """Colour bar in the canvas corner: what the card colours mean while gradients are shown."""
 
@@ -48,6 +51,7 @@ class GradientLegend(QWidget):
 
 class CanvasView(QGraphicsView):
     zoom_changed = Signal(float)
+    preset_dropped = Signal(str)  # the window loads it (asking to save unsaved work first)
 
     def __init__(self, scene: CanvasScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -165,7 +169,10 @@ class CanvasView(QGraphicsView):
             event.acceptProposedAction()
         elif mime.hasFormat(PRESET_MIME):
             name = bytes(mime.data(PRESET_MIME)).decode()
-            self.canvas.controller.load_preset(name)
+            if self.receivers(SIGNAL_PRESET_DROPPED) > 0:
+                self.preset_dropped.emit(name)
+            else:
+                self.canvas.controller.load_preset(name)
             event.acceptProposedAction()
         else:
             super().dropEvent(event)
