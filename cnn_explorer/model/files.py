@@ -7,8 +7,8 @@ JSON is data only, so nothing in a design file can execute code.
 
 from __future__ import annotations
 
-import json
 import hashlib
+import json
 import os
 import stat
 import tempfile

@@ -12,7 +12,6 @@ from cnn_explorer.ui.canvas.scene import CanvasScene
 from cnn_explorer.ui.mime import KIND_MIME, PRESET_MIME
 from cnn_explorer.ui.training.colours import colour_for
 
-
 SIGNAL_PRESET_DROPPED = "2preset_dropped(QString)"
 
 
@@ -178,9 +177,10 @@ class CanvasView(QGraphicsView):
             super().dropEvent(event)
 
     def drop_block(self, kind: str, scene_pos: QPointF) -> str | None:
-        """The card is centred on the cursor, as the user aimed."""
+        """The card is centred on the cursor, as the user aimed, or nudged aside off a card."""
         from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
-        at = (scene_pos.x() - CARD_WIDTH / 2, scene_pos.y() - CARD_HEIGHT / 2)
+        at = self.canvas.free_place((scene_pos.x() - CARD_WIDTH / 2,
+                                     scene_pos.y() - CARD_HEIGHT / 2))
         bid = self.canvas.controller.add_block(kind, at)
         if bid is not None:
             self.canvas.select_block(bid, centre=False)
