@@ -1,7 +1,7 @@
 """A canvas that stays put (issue 9, part 6): edits never move the view, opening fits, drops
 never stack cards, and a selected red card still shows that it is selected."""
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from cnn_explorer.model.files import save_design

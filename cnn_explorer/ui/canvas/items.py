@@ -220,8 +220,9 @@ class BlockCard(QGraphicsObject):
         title, name, doc = (escape(t, quote=False) for t in (self.title, self.name, self.doc))
         tip = f"<b>{title}</b> {name}<br>{doc}"
         if self.problems:  # the card elides them; the tooltip has every word
-            self.setToolTip(tip + "".join(f"<br><span style='color:#d62728'>\u26a0 "
-                                          f"{escape(p, quote=False)}</span>" for p in self.problems))
+            lines = (escape(p, quote=False) for p in self.problems)
+            self.setToolTip(tip + "".join(f"<br><span style='color:#d62728'>\u26a0 {line}</span>"
+                                          for line in lines))
             return
         if self.gradient is not None and getattr(self, "_norm", None) is not None:
             tip += f"<br>gradient norm: {self._norm:.3g}"
