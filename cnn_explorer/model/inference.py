@@ -109,6 +109,8 @@ def infer(graph, cache: dict | None = None) -> Report:
         problems.append(Problem(None, "the design has no Input block"))
     sinks = main_output_first(graph, sinks)
     for bid in sinks[1:]:
+        if infos[bid].problems:  # an unconnected input already says what is wrong with it
+            continue
         msg = (f"more than one model output: '{graph.block(bid).name}' leads nowhere (the "
                f"model's output is '{graph.block(sinks[0]).name}'); connect it onward or "
                "remove it")

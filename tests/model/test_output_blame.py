@@ -47,3 +47,11 @@ def test_one_output_blames_nothing():
     g, ids = chain("input", "conv2d", "flatten", "classifier")
     r = g.report()
     assert blamed(r) == [] and r.output_ids == [ids[-1]]
+
+
+def test_a_block_with_no_input_is_told_that_once_not_also_called_an_output():
+    g, ids = chain("input", "conv2d", "flatten", "classifier")
+    loose = g.add_block("dense")
+    r = g.report()
+    assert blamed(r) == [] and r.output_ids[0] == ids[-1]
+    assert r.blocks[loose].problems == ["input port 0 not connected"]

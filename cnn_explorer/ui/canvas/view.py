@@ -155,8 +155,8 @@ class CanvasView(QGraphicsView):
         return ("Drag a block from the Blocks list on the left onto the canvas "
                 "(or double-click it), then drag from a card's bottom port to the next "
                 "card's top port to connect them.\nOr start from a preset: the Presets menu, "
-                "or drag one from the list. Right-click for more; Help \u25b8 Quick tour "
-                "shows the rest.")
+                "or drag one from the list. Right-click for more; "
+                "Help\u00a0\u25b8\u00a0Quick\u00a0tour shows the rest.")
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawForeground(painter, rect)
