@@ -69,7 +69,7 @@ def export_python(design: Design, filename: str = "model.py") -> str:
         "cifar100" if classes == 100 else "cifar10")
     parts = [templates.HEADER.format(title=_doc_text(design.title), params=report.total_params,
                                      output=fmt(out), filename=_doc_text(filename),
-                                     dataset=dataset,
+                                     dataset=_dataset_text(settings["dataset"], dataset),
                                      json_import=_json_import(report),
                                      settings=_dict_source(settings)),
              f"DATASET = {_literal(dataset)}  # from the run settings or the class count\n"]
@@ -83,6 +83,14 @@ def export_python(design: Design, filename: str = "model.py") -> str:
     parts.append(_build_model_source(design, report))
     parts.append(templates.MAIN.format())
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
+
+
+def _dataset_text(chosen: str, used: str) -> str:
+    """The design's own dataset, and what the script trains on when it cannot fetch that one."""
+    if chosen == used:
+        return used
+    return (f"{used} (the design's run settings name {_doc_text(chosen)}, which this script "
+            "does not load)")
 
 
 def _doc_text(text: str) -> str:

@@ -7,6 +7,7 @@ JSON is data only, so nothing in a design file can execute code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -236,17 +237,90 @@ def save_design(design: Design, path: str | os.PathLike) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    """Replace `path` with `text` so a reader sees the old file or the new one, never half.
+
+    Writes through a symlink to the file it points to (the link stays a link), keeps an
+    existing file's permission bits (a new file gets the usual umask ones, not mkstemp's
+    0600), keeps the temporary name within 255 bytes whatever the target's name, and first
+    removes temporaries that an earlier, killed save of the same file left behind.
+    """
+    target = Path(os.path.realpath(path))
+    folder = target.parent
+    stem = _temp_stem(target.name)
+    _remove_stale_temps(folder, stem)
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f"{stem}{os.getpid()}.", suffix=TEMP_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
+            if hasattr(os, "fchmod"):  # POSIX
+                os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
+    _fsync_folder(folder)
+
+
+TEMP_SUFFIX = ".cnnx-tmp"
+
+
+def _temp_stem(name: str) -> str:
+    """'.<start of the name>.<hash of the name>.': short, and the same for every save of it."""
+    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    start = name.encode("utf-8", "surrogateescape")[:80].decode("utf-8", "ignore")
+    return f".{start}.{digest}."
+
+
+def _remove_stale_temps(folder: Path, stem: str) -> None:
+    """Temporaries of this file whose writing process is gone (a save that was killed)."""
+    try:
+        leftovers = [p for p in folder.iterdir()
+                     if p.name.startswith(stem) and p.name.endswith(TEMP_SUFFIX)]
+    except OSError:
+        return
+    for p in leftovers:
+        pid = p.name[len(stem):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); harmless where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -107,16 +107,37 @@ def infer(graph, cache: dict | None = None) -> Report:
     sinks = [bid for bid in order if bid not in has_outgoing and graph.block(bid).kind != "input"]
     if not inputs:
         problems.append(Problem(None, "the design has no Input block"))
-    if len(sinks) > 1:
-        names = ", ".join(graph.block(b).name for b in sinks)
-        for bid in sinks[1:]:
-            msg = (f"more than one model output ({names}): connect '{graph.block(bid).name}' "
-                   "onward or remove it")
-            infos[bid].problems.append(msg)
-            problems.append(Problem(bid, msg))
+    sinks = main_output_first(graph, sinks)
+    for bid in sinks[1:]:
+        if infos[bid].problems:  # an unconnected input already says what is wrong with it
+            continue
+        msg = (f"more than one model output: '{graph.block(bid).name}' leads nowhere (the "
+               f"model's output is '{graph.block(sinks[0]).name}'); connect it onward or "
+               "remove it")
+        infos[bid].problems.append(msg)
+        problems.append(Problem(bid, msg))
     if len(cache) > 4 * max(len(order), 64):  # forget expansions of long-gone states
         cache.clear()
     return Report(infos, order, problems, inputs, sinks)
+
+
+def main_output_first(graph, sinks: list[str]) -> list[str]:
+    """The blocks nothing consumes, the model's real output first; the rest are dangling.
+
+    The rule: a Classifier is the output; else the block with the most blocks upstream of
+    it (the path the design was built along); on a tie the older block (a block just added
+    and not yet wired onward is the newer one). So the dangling block is the one blamed,
+    never the head the whole network already feeds.
+    """
+    if len(sinks) < 2:
+        return list(sinks)
+    age = {bid: i for i, bid in enumerate(graph.block_ids())}
+
+    def rank(bid: str) -> tuple:
+        return (graph.block(bid).kind == "classifier", len(graph._ancestors(bid)), -age[bid])
+
+    main = max(sinks, key=rank)
+    return [main] + [b for b in sinks if b != main]
 
 
 def _infer_block(block, incoming: dict[int, str], outputs: dict, cache: dict) -> BlockInfo:

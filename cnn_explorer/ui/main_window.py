@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSize, Qt, QTimer
+from PySide6.QtCore import QMimeData, QPointF, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
 
 from cnn_explorer.model.errors import DesignFileError
 from cnn_explorer.model.presets import PRESETS, build_preset
+from cnn_explorer.ui.canvas.menus import CanvasMenus
 from cnn_explorer.ui.canvas.scene import CanvasScene
 from cnn_explorer.ui.canvas.view import CanvasView
 from cnn_explorer.ui.editing.controller import EditController
@@ -52,6 +53,8 @@ class MainWindow(QMainWindow):
         self.recovery = RecoveryStore(self.document, parent=self)
         self.training_panel = None
         self.run_link = None  # wires the training panel to the design once it is built
+        self.menus = CanvasMenus(self)
+        self.tour = None
         self._paste_count = 0
         self._fitted = False  # the first show fits the design and brings the training panel
         self._dock("Blocks", self.palette, Qt.LeftDockWidgetArea, 230)
@@ -157,6 +160,8 @@ class MainWindow(QMainWindow):
             action = self._action(p, name, lambda n=name: self.choose_preset(n))
             action.setStatusTip(preset.description)
         h = bar.addMenu("&Help")
+        self._action(h, "Quick &tour\u2026", self.show_tour, QKeySequence.HelpContents,
+                     tip="A few pages: palette, canvas, connecting, problems, training")
         self._action(h, "&About", lambda: QMessageBox.about(
             self, "CNN Explorer", "Design convolutional networks on a canvas, see every shape "
             "and parameter count, train on CIFAR and watch the gradients."))
@@ -175,8 +180,12 @@ class MainWindow(QMainWindow):
         self.files.recent_changed.connect(self._fill_recent)
         self.recovery.failed.connect(lambda m: self.statusBar().showMessage(m, 15000))
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.view.context_menu.connect(self.menus.show)
+        self.view.preset_dropped.connect(lambda name: self.choose_preset(name, ask_knobs=False))
+        self.document.design_opened.connect(self._fit_opened)
 
     def _start(self, path, offer_recovery: bool) -> None:
+        path = path if path is not None else self.files.last_design()  # relaunch: where we were
         if path is None or not self.files.open(path):
             adopt(self.document, starter_design(), None)
         self.document.flush()
@@ -184,6 +193,9 @@ class MainWindow(QMainWindow):
             self.offer_recovery()
         self.recovery.start()
         self._update_title()
+        self.statusBar().showMessage("New here? Help \u25b8 Quick tour (F1) shows the way round; "
+                                     "right-click a card or the canvas for what you can do.",
+                                     20000)
 
     # ---- behaviour ------------------------------------------------------------------------
     def offer_recovery(self) -> bool:
@@ -227,14 +239,31 @@ class MainWindow(QMainWindow):
         if bid is not None:
             self.scene.select_block(bid, centre=True)
 
-    def choose_preset(self, name: str) -> None:
+    def choose_preset(self, name: str, ask_knobs: bool = True) -> None:
+        """A preset starts an untitled design (undoable); unsaved work is offered a save first."""
+        if not self.files.maybe_save():
+            return
         params: dict = {}
-        if PresetDialog.has_knobs(name):
+        if ask_knobs and PresetDialog.has_knobs(name):
             dialog = PresetDialog(name, self)
             if dialog.exec() != PresetDialog.Accepted:
                 return
             params = dialog.params()
         self.controller.load_preset(name, **params)
+        self.document.flush()
+        self.view.fit_all()
+
+    def show_tour(self) -> None:
+        """Help > Quick tour: a few pages, reopenable any time (it starts at page one)."""
+        from cnn_explorer.ui.tour import Tour
+        if self.tour is None:
+            self.tour = Tour(self)
+        self.tour.restart()
+        self.tour.show()
+        self.tour.raise_()
+
+    def _fit_opened(self) -> None:
+        """Another design came in: show all of it (editing itself never moves the view)."""
         self.document.flush()
         self.view.fit_all()
 
@@ -262,15 +291,24 @@ class MainWindow(QMainWindow):
         if self.copy():
             self.scene.delete_selection()
 
-    def paste(self) -> list[str]:
+    def can_paste(self) -> bool:
         mime = QGuiApplication.clipboard().mimeData()
-        if mime is None or not mime.hasFormat(CLIPBOARD_MIME):
+        return mime is not None and mime.hasFormat(CLIPBOARD_MIME)
+
+    def paste(self, at: QPointF | None = None) -> list[str]:
+        """Paste the copied blocks shifted a little more each time, or with their top-left
+        card at `at` (the canvas menu's Paste here)."""
+        mime = QGuiApplication.clipboard().mimeData()
+        if not self.can_paste():
             self.statusBar().showMessage("Nothing to paste: copy some blocks first", 5000)
             return []
+        text = bytes(mime.data(CLIPBOARD_MIME)).decode()
         self._paste_count += 1
-        shift = 40.0 * self._paste_count
-        ids = self.controller.paste_blocks(bytes(mime.data(CLIPBOARD_MIME)).decode(),
-                                           (shift, shift))
+        shift = (40.0 * self._paste_count,) * 2
+        if at is not None:
+            corner = self.controller.top_left_of(text)
+            shift = (at.x() - corner[0], at.y() - corner[1]) if corner else (0.0, 0.0)
+        ids = self.controller.paste_blocks(text, shift)
         self.scene.clearSelection()
         for bid in ids:
             self.scene.cards[bid].setSelected(True)
@@ -308,6 +346,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        self.files.remember_last()
         settings = app_settings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())

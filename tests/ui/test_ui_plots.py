@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QImage, QScreen
 
-from cnn_explorer.training.records import EpochRecord, RunInfo, StepRecord
 from cnn_explorer.training.history import RunHistory
+from cnn_explorer.training.records import EpochRecord, RunInfo, StepRecord
 from cnn_explorer.training.runlog import RunLogWriter, read_run_log
 from cnn_explorer.ui.training.plot_kit import DecadeAxis, ExplorerPlot, robust_span
 from cnn_explorer.ui.training.plot_window import PlotSlot, PlotWindow, export_both

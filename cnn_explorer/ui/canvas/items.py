@@ -6,6 +6,8 @@ problems) and is updated by the scene from model events; it never edits the mode
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
@@ -14,14 +16,12 @@ from PySide6.QtGui import (
     QFontMetrics,
     QPainter,
     QPainterPath,
-    QPainterPathStroker,
     QPen,
 )
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
     QGraphicsObject,
-    QGraphicsPathItem,
     QStyleOptionGraphicsItem,
     QWidget,
 )
@@ -133,8 +133,8 @@ class BlockCard(QGraphicsObject):
         extra = ROW_HEIGHT * len(self.layer_rows) + 8 if self.expanded and self.layer_rows else 0
         return CARD_HEIGHT + extra
 
-    def boundingRect(self) -> QRectF:
-        return QRectF(-2, -2, CARD_WIDTH + 4, self.height() + 4)
+    def boundingRect(self) -> QRectF:  # room for the selection ring outside the card
+        return QRectF(-6, -6, CARD_WIDTH + 12, self.height() + 12)
 
     def _place_ports(self, n_inputs: int) -> None:
         while len(self.inputs) > n_inputs:
@@ -214,10 +214,13 @@ class BlockCard(QGraphicsObject):
         self.update()
 
     def _refresh_tooltip(self) -> None:
-        if self.problems:
-            self.setToolTip("\n".join(self.problems))
+        title, name, doc = (escape(t, quote=False) for t in (self.title, self.name, self.doc))
+        tip = f"<b>{title}</b> {name}<br>{doc}"
+        if self.problems:  # the card elides them; the tooltip has every word
+            lines = (escape(p, quote=False) for p in self.problems)
+            self.setToolTip(tip + "".join(f"<br><span style='color:#d62728'>\u26a0 {line}</span>"
+                                          for line in lines))
             return
-        tip = f"<b>{self.title}</b> {self.name}<br>{self.doc}"
         if self.gradient is not None and getattr(self, "_norm", None) is not None:
             tip += f"<br>gradient norm: {self._norm:.3g}"
         self.setToolTip(tip)
@@ -251,6 +254,11 @@ class BlockCard(QGraphicsObject):
             pen = QPen(accent.darker(120), 1.2)
         painter.setPen(pen)
         painter.drawPath(path)
+        if self.isSelected() and self.problems:  # red says "problem"; the ring says "selected"
+            ring = QPainterPath()
+            ring.addRoundedRect(rect.adjusted(-4, -4, 4, 4), 9, 9)
+            painter.setPen(QPen(SELECT_BLUE, 2.5))
+            painter.drawPath(ring)
         self._paint_text(painter, accent)
 
     def _paint_text(self, painter: QPainter, accent: QColor) -> None:
@@ -324,79 +332,7 @@ class BlockCard(QGraphicsObject):
         return super().itemChange(change, value)
 
 
-class EdgeItem(QGraphicsPathItem):
-    """A connection from a card's output to another card's input port.
+from cnn_explorer.ui.canvas.edges import EdgeItem  # noqa: E402  (it needs BlockCard defined)
 
-    Downward edges with nothing in the way are smooth curves; an edge that would cross other
-    cards, or climb to the next column, runs around them in a lane to their right.
-    """
-
-    def __init__(self, src: BlockCard, dst: BlockCard, port: int) -> None:
-        super().__init__()
-        self.src, self.dst, self.port = src, dst, port
-        src.edges.append(self)
-        dst.edges.append(self)
-        self.setZValue(0)
-        self.setFlag(QGraphicsItem.ItemIsSelectable)
-        self.setPen(QPen(QColor("#5d6d7e"), 1.6))
-        self.setToolTip(f"{src.name} \u2192 {dst.name} (port {port}); select and press Delete "
-                        "to disconnect")
-        self.update_path()
-
-    def detach(self) -> None:
-        for card in (self.src, self.dst):
-            if self in card.edges:
-                card.edges.remove(self)
-
-    def update_path(self) -> None:
-        a, b = self.src.output_anchor(), self.dst.input_anchor(self.port)
-        path = QPainterPath(a)
-        blockers = self._blockers(a, b)
-        if b.y() > a.y() + 8 and not blockers:
-            dy = max(30.0, (b.y() - a.y()) / 2)
-            path.cubicTo(QPointF(a.x(), a.y() + dy), QPointF(b.x(), b.y() - dy), b)
-        else:
-            src_r, dst_r = self.src.sceneBoundingRect(), self.dst.sceneBoundingRect()
-            if b.y() <= a.y() and dst_r.left() > src_r.right() + 30:
-                lane = (src_r.right() + dst_r.left()) / 2  # climbing to the next column
-            else:
-                right = max([src_r.right(), dst_r.right()] + [r.right() for r in blockers])
-                lane = right + 18 + 6 * (self.port % 3)
-            for p in (QPointF(a.x(), a.y() + 14), QPointF(lane, a.y() + 14),
-                      QPointF(lane, b.y() - 14), QPointF(b.x(), b.y() - 14), b):
-                path.lineTo(p)
-        self.setPath(path)
-        self._arrow_at = b
-
-    def _blockers(self, a: QPointF, b: QPointF) -> list[QRectF]:
-        scene = self.scene()
-        if scene is None:
-            return []
-        corridor = QRectF(a, b).normalized().adjusted(-8, 2, 8, -2)
-        out = []
-        for item in scene.items(corridor, Qt.IntersectsItemBoundingRect):
-            if isinstance(item, BlockCard) and item not in (self.src, self.dst):
-                out.append(item.sceneBoundingRect())
-        return out
-
-    def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        return stroker.createStroke(self.path())
-
-    def boundingRect(self) -> QRectF:
-        return super().boundingRect().adjusted(-6, -10, 6, 6)
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        pen = QPen(SELECT_BLUE, 2.6) if self.isSelected() else self.pen()
-        painter.setRenderHint(QPainter.Antialiasing)
-        painter.setPen(pen)
-        painter.setBrush(Qt.NoBrush)
-        painter.drawPath(self.path())
-        tip = self._arrow_at
-        painter.setBrush(pen.color())
-        arrow = QPainterPath(tip)
-        arrow.lineTo(tip.x() - 5, tip.y() - 9)
-        arrow.lineTo(tip.x() + 5, tip.y() - 9)
-        arrow.closeSubpath()
-        painter.drawPath(arrow)
+__all__ = ["BlockCard", "EdgeItem", "PortItem", "PROBLEM_RED", "SELECT_BLUE", "format_count",
+           "format_shape", "key_params"]

@@ -7,7 +7,7 @@ Edits go to the EditController; the scene never calls a mutation of the graph.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent, QToolTip
 
@@ -19,6 +19,9 @@ from cnn_explorer.ui.canvas.items import BlockCard, EdgeItem, PortItem
 from cnn_explorer.ui.editing.controller import EditController
 from cnn_explorer.ui.editing.document import Document
 from cnn_explorer.ui.gradient import GradientColouring, LegendState, gradient_colour, norm_range
+
+SCENE_MARGIN = 3000.0  # room around the design, so the scene rect changes rarely and never shrinks
+CARD_GAP = 16.0        # what a nudged card keeps from its neighbours
 
 
 class CanvasScene(QGraphicsScene):
@@ -34,6 +37,10 @@ class CanvasScene(QGraphicsScene):
         self._connect: ConnectGesture | None = None
         self._move: MoveGesture | None = None
         self.setBackgroundBrush(QColor("#fafbfc"))
+        # A scene rect that only grows: Qt's automatic one follows the items, and each change
+        # made the view re-centre by a few pixels under the user's mouse after an edit.
+        self.setSceneRect(QRectF(-SCENE_MARGIN, -SCENE_MARGIN, 2 * SCENE_MARGIN,
+                                 2 * SCENE_MARGIN))
         document.graph_event.connect(self.on_graph_event)
         document.report_changed.connect(self.on_report)
         self.rebuild()
@@ -102,6 +109,36 @@ class CanvasScene(QGraphicsScene):
             return  # the mouse holds it
         x, y = self.document.graph.position(bid) or (0.0, 0.0)
         card.setPos(QPointF(x, y + self.display_offset(bid)))
+        self.keep_inside(card.sceneBoundingRect())
+
+    def keep_inside(self, rect: QRectF) -> None:
+        """Grow the scene rect (never shrink it) so `rect` has room around it; the views keep
+        their scroll positions, which are in scene units, so nothing on screen moves."""
+        if not self.sceneRect().contains(rect):
+            m = SCENE_MARGIN
+            self.setSceneRect(self.sceneRect().united(rect.adjusted(-m, -m, m, m)))
+
+    def free_place(self, at: tuple[float, float]) -> tuple[float, float]:
+        """Where a new card aimed at `at` overlaps no card: `at` itself when free, else the
+        nearest free spot (a drop onto a card is nudged aside, never stacked on it)."""
+        near = QRectF(at[0] - 900, at[1] - 700, 1800 + CARD_WIDTH, 1400 + CARD_HEIGHT)
+        rects = [r for r in (c.sceneBoundingRect() for c in self.cards.values())
+                 if r.intersects(near)]
+
+        def free(x: float, y: float) -> bool:
+            box = QRectF(x, y, CARD_WIDTH, CARD_HEIGHT).adjusted(-CARD_GAP, -CARD_GAP,
+                                                                  CARD_GAP, CARD_GAP)
+            return not any(r.intersects(box) for r in rects)
+
+        if free(*at):
+            return at
+        step = 20.0
+        offsets = sorted(((dx * step, dy * step) for dx in range(-40, 41) for dy in range(-30, 31)),
+                         key=lambda d: d[0] ** 2 + (1.5 * d[1]) ** 2)
+        for dx, dy in offsets:
+            if free(at[0] + dx, at[1] + dy):
+                return (at[0] + dx, at[1] + dy)
+        return at
 
     def _place_all(self) -> None:
         for bid in self.cards:
@@ -149,9 +186,11 @@ class CanvasScene(QGraphicsScene):
             return
         self.clearSelection()
         card.setSelected(True)
-        if centre:
+        if centre:  # only a card out of sight brings the view to it, by the least scroll
             for view in self.views():
-                view.centerOn(card)
+                seen = view.mapToScene(view.viewport().rect()).boundingRect()
+                if not seen.contains(card.sceneBoundingRect()):
+                    view.ensureVisible(card, 40, 40)
 
     def delete_selection(self) -> None:
         """Delete key: selected blocks and selected edges, as one undo step."""

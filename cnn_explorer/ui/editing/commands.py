@@ -217,24 +217,31 @@ class Rename(QUndoCommand):
 
 
 class ReplaceDesign(QUndoCommand):
-    """Swap the whole design (a preset load, an import) in place, so views stay subscribed."""
+    """Swap the whole design (a preset load, an import) in place, so views stay subscribed.
+
+    The new design belongs to no file (it is untitled until saved); undo brings back the old
+    design with its file, so Save can never write a preset over the file that was open.
+    """
 
     def __init__(self, document, new: Design, text: str) -> None:
         super().__init__(text)
         self.document = document
-        self.new = (design_to_dict(new), new.settings, new.title)
+        self.new = (design_to_dict(new), new.settings)
         old = document.design
-        self.old = (design_to_dict(old), old.settings, old.title)
+        self.old = (design_to_dict(old), old.settings)
+        self.new_file = (None, new.title)
+        self.old_file = (document.path, old.title)
 
-    def _apply(self, state: tuple) -> None:
-        data, settings, title = state
+    def _apply(self, state: tuple, file: tuple) -> None:
+        data, settings = state
         replace_contents(self.document.graph, design_from_dict(data).graph)
-        self.document.design.title = title
+        self.document.path, self.document.design.title = file
         self.document.set_settings(settings)
         self.document.file_changed.emit()
+        self.document.design_opened.emit()
 
     def redo(self) -> None:
-        self._apply(self.new)
+        self._apply(self.new, self.new_file)
 
     def undo(self) -> None:
-        self._apply(self.old)
+        self._apply(self.old, self.old_file)

@@ -173,6 +173,15 @@ class EditController(QObject):
                  if c.src in inside and c.dst in inside]
         return json.dumps({"blocks": blocks, "connections": links})
 
+    @staticmethod
+    def top_left_of(text: str) -> tuple[float, float] | None:
+        """The top-left position among copied blocks (None when the text holds none)."""
+        try:
+            points = [b.get("position") or (0.0, 0.0) for b in json.loads(text)["blocks"]]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return (min(p[0] for p in points), min(p[1] for p in points)) if points else None
+
     def paste_blocks(self, text: str, offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:
         """Paste copied blocks under fresh names, shifted by `offset`, as one undo step."""
         try:

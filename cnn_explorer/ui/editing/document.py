@@ -22,6 +22,7 @@ class Document(QObject):
     graph_event = Signal(object)      # GraphEvent
     report_changed = Signal(object)   # Report
     file_changed = Signal()           # path or title changed
+    design_opened = Signal()          # a whole other design came in (open, New, preset, undo)
     settings_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -58,7 +59,31 @@ class Document(QObject):
 
     @property
     def display_name(self) -> str:
-        return self.path.name if self.path else (self.design.title or "untitled")
+        """The file's name; a design that lives in no file says so ('resnet20 (untitled)')."""
+        if self.path is not None:
+            return self.path.name
+        title = self.design.title or "untitled"
+        return title if title == "untitled" else f"{title} (untitled)"
+
+    def note_saved(self, path: Path) -> None:
+        """The design at the current undo step now lives in `path`.
+
+        A whole-design replacement (preset, import) is undoable and carries the file of each
+        side; the replacements on either side of this step learn the new file, so undo and
+        redo always pair the canvas with the file that holds it (or with none).
+        """
+        stack, here = self.undo_stack, self.undo_stack.index()
+        for i in range(here - 1, -1, -1):
+            command = stack.command(i)
+            if hasattr(command, "new_file"):
+                command.new_file = (Path(path), self.design.title)
+                break
+        for i in range(here, stack.count()):
+            command = stack.command(i)
+            if hasattr(command, "old_file"):
+                command.old_file = (Path(path), self.design.title)
+                break
+        self.set_file(path)
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         self.graph_event.emit(event)

@@ -31,6 +31,7 @@ def adopt(document: Document, design: Design, path: Path | None) -> None:
     document.set_settings(design.settings)
     document.undo_stack.clear()
     document.set_file(path, design.title)
+    document.design_opened.emit()
 
 
 def empty_design() -> Design:
@@ -56,12 +57,20 @@ class FileActions(QObject):
         if self.document.undo_stack.isClean():
             return True
         answer = QMessageBox.question(
-            self.window, "Unsaved changes",
-            f"Save the changes to {self.document.display_name} first?",
+            self.window, "Unsaved changes", self.unsaved_text(),
             QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
         if answer == QMessageBox.Save:
             return self.save()
         return answer == QMessageBox.Discard
+
+    def unsaved_text(self) -> str:
+        """The prompt names the design on the canvas and the file (if any) it would go to."""
+        doc = self.document
+        title = doc.design.title or "untitled"
+        if doc.path is None:
+            return (f"The design \u201c{title}\u201d is not saved in any file yet.\n\n"
+                    "Save it first (you choose where)?")
+        return f"Save the changes to {doc.path.name} (design \u201c{title}\u201d) first?"
 
     # ---- actions --------------------------------------------------------------------------
     def new(self) -> None:
@@ -112,9 +121,24 @@ class FileActions(QObject):
         if self.document.design.title in ("", "untitled") or self.document.path != path:
             self.document.design.title = path.stem
         self.document.undo_stack.setClean()
-        self.document.set_file(path)
+        self.document.note_saved(path)
         self.add_recent(path)
         return True
+
+    # ---- the design to reopen at the next start ----------------------------------------------
+    def remember_last(self) -> None:
+        """At a clean close: the file on the canvas opens next time (an untitled one does not)."""
+        settings = app_settings()
+        path = self.document.path
+        settings.setValue("last_design", str(Path(path).resolve()) if path is not None else "")
+        settings.sync()
+
+    def last_design(self) -> Path | None:
+        """The file to reopen at start: the one open at the last close (after a crash: the
+        last one opened or saved); None when it is gone or the canvas held no file."""
+        value = app_settings().value("last_design")
+        path = Path(str(value)) if value else None
+        return path if path is not None and path.is_file() else None
 
     # ---- recent files ---------------------------------------------------------------------
     def recent(self) -> list[str]:
@@ -128,6 +152,7 @@ class FileActions(QObject):
         files = [path_s] + [p for p in self.recent() if p != path_s]
         settings = app_settings()
         settings.setValue("recent_files", files[:MAX_RECENT])
+        settings.setValue("last_design", path_s)
         settings.sync()
         self.recent_changed.emit()
 

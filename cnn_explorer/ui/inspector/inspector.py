@@ -191,6 +191,7 @@ class Inspector(QWidget):
             item = QListWidgetItem(f"{where}: {p.message}")
             item.setData(Qt.UserRole, p.block_id)
             item.setForeground(Qt.red)
+            item.setToolTip(item.text())  # the whole text, however narrow the dock
             self.problems.addItem(item)
         if not report.problems:
             self.problems.addItem(QListWidgetItem("No problems: every shape fits."))
