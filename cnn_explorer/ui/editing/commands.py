@@ -13,19 +13,9 @@ from PySide6.QtGui import QUndoCommand
 
 from cnn_explorer.model.errors import DesignError, ParameterError
 from cnn_explorer.model.files import Design, design_from_dict, design_to_dict
-from cnn_explorer.model.graph import NAME_RE, Block, Connection, Graph, spec_for
+from cnn_explorer.model.graph import Block, Connection, Graph, spec_for
 
 Pos = tuple[float, float]
-
-
-def check_name(graph: Graph, name: str, block_id: str | None = None) -> None:
-    """Raise what `Graph.rename` would raise: Qt swallows exceptions thrown inside `redo`, so
-    every command checks its request before it is pushed."""
-    if not NAME_RE.match(name):
-        raise ParameterError(f"block '{name}'", "name", "a letter then letters, digits or _ "
-                             "(at most 64; it becomes the Keras layer name)", name)
-    if any(b.name == name and b.id != block_id for b in graph.blocks()):
-        raise DesignError(f"another block is already named {name!r}")
 
 
 def restore_blocks(graph: Graph, blocks: list[Block], positions: dict[str, Pos],
@@ -60,7 +50,7 @@ class AddBlocks(QUndoCommand):
         super().__init__(text)
         names = [e["name"] for e in entries]
         for e in entries:
-            check_name(graph, e["name"])
+            graph.check_name(e["name"])  # Qt swallows errors raised in redo: check first
             spec_for(e["kind"], dict(e.get("params") or {}), e["name"])
         if len(set(names)) != len(names):
             raise DesignError("two new blocks would have the same name")
@@ -204,7 +194,7 @@ class SetParam(QUndoCommand):
 
 class Rename(QUndoCommand):
     def __init__(self, graph: Graph, block_id: str, name: str) -> None:
-        check_name(graph, name, block_id)
+        graph.check_name(name, block_id)
         super().__init__(f"Rename {graph.block(block_id).name} to {name}")
         self.graph, self.block_id, self.new = graph, block_id, name
         self.old = graph.block(block_id).name

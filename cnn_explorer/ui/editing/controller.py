@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 
 from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.files import Design
+from cnn_explorer.model.graph import fresh_name
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.layout import LayoutBox, layered_layout
 from cnn_explorer.model.presets import build_preset
@@ -182,10 +183,10 @@ class EditController(QObject):
             self.message.emit("The clipboard holds no CNN Explorer blocks")
             return []
         index = {b["id"]: i for i, b in enumerate(blocks)}
-        taken = set(b.name for b in self.graph.blocks())
+        taken = self.graph.names()
         entries = []
         for b in blocks:
-            name = _fresh_name(b["name"], taken)
+            name = fresh_name(b["name"], taken)
             taken.add(name)
             x, y = b.get("position") or (0.0, 0.0)
             entries.append({"kind": b["kind"], "params": b["params"], "name": name,
@@ -201,14 +202,6 @@ class EditController(QObject):
             self._refuse(exc)
             return []
         return list(command.ids or [])
-
-
-def _fresh_name(name: str, taken: set[str]) -> str:
-    base = name.rstrip("0123456789").rstrip("_") or "block"
-    n = 1
-    while f"{base}_{n}" in taken:
-        n += 1
-    return f"{base}_{n}"
 
 
 def lay_out(design: Design) -> None:

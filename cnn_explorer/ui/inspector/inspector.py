@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnn_explorer.model.graph import GraphEvent
+from cnn_explorer.model.graph import BlockRemoved, GraphEvent, ParamChanged, Renamed
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.spec import spec_fields
 from cnn_explorer.ui.editing.controller import EditController
@@ -110,14 +110,14 @@ class BlockForm(QWidget):
     def on_graph_event(self, event: GraphEvent) -> None:
         if self.block_id is None or event.block_id != self.block_id:
             return
-        if event.kind == "block_removed":
+        if isinstance(event, BlockRemoved):
             self.block_id = None
             self._build()
-        elif event.kind == "param_changed":
+        elif isinstance(event, ParamChanged):
             block = self.document.graph.block(self.block_id)
             for name, editor in self.editors.items():
                 editor.show(block.params.get(name))
-        elif event.kind == "renamed" and self.name_edit is not None:
+        elif isinstance(event, Renamed) and self.name_edit is not None:
             self.name_edit.setText(self.document.graph.block(self.block_id).name)
 
 
