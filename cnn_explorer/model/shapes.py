@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+from .format import shape as fmt
+
 Shape = tuple[int, ...]
 
 
@@ -26,10 +28,6 @@ class LayerCost:
     trainable: int = 0
     non_trainable: int = 0
     flops: int = 0
-
-
-def fmt(shape: Shape) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: str, dilation: int = 1) -> int:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnn_explorer.model import format as fmt
 from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
 from cnn_explorer.ui.icons import colours, family
 
@@ -44,18 +45,6 @@ KEY_PARAMS = {
 }
 PROBLEM_RED = QColor("#d62728")
 SELECT_BLUE = QColor("#1f77ff")
-
-
-def format_shape(shape) -> str:
-    return "?" if shape is None else "(" + ", ".join(str(s) for s in shape) + ")"
-
-
-def format_count(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1e6:.2f}M"
-    if n >= 10_000:
-        return f"{n / 1e3:.1f}k"
-    return str(n)
 
 
 def key_params(kind: str, params: dict) -> str:
@@ -180,10 +169,10 @@ class BlockCard(QGraphicsObject):
         if info is None:
             content = ("?", "", (), ())
         else:
-            rows = tuple((layer.name, layer.kind, format_shape(layer.output_shape),
-                          format_count(layer.trainable + layer.non_trainable))
+            rows = tuple((layer.name, layer.kind, fmt.tensor_shape(layer.output_shape),
+                          fmt.count(layer.trainable + layer.non_trainable))
                          for layer in info.layers) if self.composite else ()
-            content = (format_shape(info.output_shape), f"{info.params:,} params",
+            content = (fmt.tensor_shape(info.output_shape), fmt.plural(info.params, "param"),
                        tuple(info.problems), rows)
         if content == getattr(self, "_content", None):
             return False

@@ -22,18 +22,12 @@ from PySide6.QtWidgets import (
 
 from cnn_explorer.model.graph import BlockRemoved, GraphEvent, ParamChanged, Renamed
 from cnn_explorer.model.kinds import kind as lookup_kind
+from cnn_explorer.model import format as fmt
 from cnn_explorer.model.spec import spec_fields
 from cnn_explorer.ui.editing.controller import EditController
 from cnn_explorer.ui.editing.document import Document
-from cnn_explorer.ui.inspector.layer_table import COLUMNS, LayerTableModel, format_flops
+from cnn_explorer.ui.inspector.layer_table import COLUMNS, LayerTableModel
 from cnn_explorer.ui.inspector.param_editors import ParamEditor
-
-
-def format_bytes(n: int) -> str:
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
 
 
 class BlockForm(QWidget):
@@ -181,9 +175,9 @@ class Inspector(QWidget):
         self.totals.setText(
             f"<b>{report.total_params:,}</b> parameters "
             f"({report.trainable_params:,} trainable)<br>"
-            f"<b>{format_flops(report.flops)}</b>FLOPs per image<br>"
-            f"<b>{format_bytes(mem)}</b> activations at batch {batch}<br>"
-            f"{len(report.order)} blocks, {len(report.layers)} layers")
+            f"<b>{fmt.flops(report.flops)}</b> per image<br>"
+            f"<b>{fmt.size_bytes(mem)}</b> activations at batch {batch}<br>"
+            f"{fmt.design_size(len(report.order), len(report.layers))}")
         self.problems.clear()
         graph = self.document.graph
         for p in report.problems:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.presets import PRESETS, build_preset
-from cnn_explorer.ui.inspector.layer_table import format_flops
+from cnn_explorer.model import format as fmt
 
 # Knobs worth a control, per name: (low, high, step); others keep the preset's default.
 KNOBS = {"depth": (8, 200, 1), "phi": (0.0, 7.0, 0.25), "classes": (1, 1000, 1),
@@ -105,7 +105,7 @@ class PresetDialog(QDialog):
                 ok.setEnabled(False)
             return
         self.summary.setText(f"<b>{report.total_params:,}</b> parameters, "
-                             f"<b>{format_flops(report.flops)}</b>FLOPs, "
+                             f"<b>{fmt.flops(report.flops)}</b>, "
                              f"{len(design.graph)} blocks, {len(report.layers)} layers")
         if ok:
             ok.setEnabled(True)
