@@ -178,3 +178,30 @@ def test_rate_meter_reads_the_recent_window_not_the_whole_run():
         meter.update(step, seconds)
     assert meter.images_per_second == pytest.approx(200.0)  # steps 2-4: 2 steps in 1 s
     assert meter.eta(10) == pytest.approx(5.0)
+
+
+def test_the_best_checkpoint_is_saved_atomically(tiny_split, tmp_path, monkeypatch, tiny_model,
+                                                  tiny_settings):
+    """Every epoch's save goes through the one atomic writer; a save that dies midway leaves
+    the previous checkpoint whole and no temporary file behind."""
+    from cnn_explorer.keras import checkpoint as ckpt
+    from cnn_explorer.training import run as run_mod
+
+    saved = []
+    monkeypatch.setattr(run_mod, "save_model_atomic",
+                        lambda model, path: saved.append(path) or ckpt.save_model_atomic(model, path))
+    target = tmp_path / "best.keras"
+    model = tiny_model()
+    train_model(model, tiny_split, tiny_settings(epochs=2), checkpoint=target)
+    assert saved and all(p == target for p in saved)
+    before = target.read_bytes()
+
+    class Dies:
+        def save(self, path):
+            open(path, "wb").write(b"half a file")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        ckpt.save_model_atomic(Dies(), target)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras"]

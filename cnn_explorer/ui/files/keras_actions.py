@@ -16,10 +16,6 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from cnn_explorer.model.files import write_text_atomic
 
-BRIDGE_MISSING = ("The Keras bridge ({module}) is not installed in this build yet, so this "
-                  "action is not available.")
-
-
 class KerasActions(QObject):
     imported = Signal(object, str)   # Design, file name (delivered on the GUI thread)
     failed = Signal(str)
@@ -32,12 +28,8 @@ class KerasActions(QObject):
         self.failed.connect(self._on_failed)
 
     def export_python(self, path: str | None = None) -> bool:
-        try:
-            from cnn_explorer.keras.export import export_python
-        except ImportError:
-            QMessageBox.information(self.window, "Export Python",
-                                    BRIDGE_MISSING.format(module="cnn_explorer.keras.export"))
-            return False
+        from cnn_explorer.keras.export import export_python  # no TensorFlow inside
+
         if path is None:
             stem = self.document.design.title or "model"
             path, _ = QFileDialog.getSaveFileName(self.window, "Export Keras Python source",
@@ -73,11 +65,8 @@ class KerasActions(QObject):
         return True
 
     def _import_worker(self, path: str) -> None:
-        try:
-            from cnn_explorer.keras.importer import ImportProblem, import_keras_file
-        except ImportError:
-            self.failed.emit(BRIDGE_MISSING.format(module="cnn_explorer.keras.importer"))
-            return
+        from cnn_explorer.keras.importer import ImportProblem, import_keras_file  # loads TF
+
         try:
             design = import_keras_file(path)
         except ImportProblem as exc:
