@@ -12,6 +12,7 @@ import ast
 import json
 import pprint
 from dataclasses import fields
+from pathlib import Path
 
 from cnn_explorer.model.expand import LayerInfo
 from cnn_explorer.model.files import Design
@@ -81,8 +82,17 @@ def export_python(design: Design, filename: str = "model.py") -> str:
         parts.append(templates.HELPERS)
         parts.extend(_block_function(k) for k in used)
     parts.append(_build_model_source(design, report))
-    parts.append(templates.MAIN.format())
+    parts.append(templates.MAIN.format(optimizer=_optimizer_source()))
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
+
+
+def _optimizer_source() -> str:
+    """`total_steps` and `make_optimizer` exactly as the app runs them, read from
+    `optimizer.py` as text (importing it would import Keras)."""
+    text = (Path(__file__).with_name("optimizer.py")).read_text(encoding="utf-8")
+    found = {node.name: ast.get_source_segment(text, node)
+             for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)}
+    return "\n\n\n".join(found[name] for name in ("total_steps", "make_optimizer"))
 
 
 def _doc_text(text: str) -> str:

@@ -206,17 +206,7 @@ def augment(image, label):
     return tf.image.random_crop(image, (h, w, image.shape[2])), label
 
 
-def make_optimizer(settings, steps_per_epoch):
-    lr = settings["learning_rate"]
-    total = max(1, steps_per_epoch * settings["epochs"])
-    if settings["schedule"] == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(lr, total)
-    elif settings["schedule"] == "step":  # divide by 10 at 50% and 75% of training
-        lr = keras.optimizers.schedules.PiecewiseConstantDecay(
-            [total // 2, 3 * total // 4], [lr, lr / 10, lr / 100])
-    if settings["optimizer"] == "sgd":
-        return keras.optimizers.SGD(lr, momentum=settings["momentum"])
-    return keras.optimizers.Adam(lr)
+{optimizer}
 
 
 def main():
@@ -250,9 +240,8 @@ def main():
     batch = settings["batch_size"]
     train = train.batch(batch).prefetch(tf.data.AUTOTUNE)
     val, test = val.batch(batch), test.batch(batch)
-    steps = max(1, (n_train - n_val) // batch)
     with strategy.scope():
-        model.compile(optimizer=make_optimizer(settings, steps),
+        model.compile(optimizer=make_optimizer(settings, total_steps(n_train - n_val, settings)),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(train, validation_data=val if n_val else None, epochs=settings["epochs"])
     loss, accuracy = model.evaluate(test)

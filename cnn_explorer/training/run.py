@@ -19,6 +19,7 @@ import numpy as np
 
 from cnn_explorer.keras.build import build_model
 from cnn_explorer.keras.checkpoint import save_design_beside, save_model_atomic
+from cnn_explorer.keras.optimizer import total_steps
 from cnn_explorer.model.files import Design
 from cnn_explorer.model.settings import RunSettings
 
@@ -97,7 +98,8 @@ def train_model(model: keras.Model, split: Split, settings: RunSettings, *, cont
     if len(split.x_train) == 0:
         raise TrainingError("No training images (subset or validation split too large?)")
     steps_per_epoch = math.ceil(len(split.x_train) / settings.batch_size)
-    wrapped = compile_instrumented(model, settings, steps_per_epoch * settings.epochs, blocks)
+    wrapped = compile_instrumented(model, settings,
+                                   total_steps(len(split.x_train), settings.to_dict()), blocks)
     info = RunInfo(layers=[s.to_dict() for s in wrapped.slots], epochs=settings.epochs,
                    steps_per_epoch=steps_per_epoch, batch_size=settings.batch_size,
                    class_names=list(split.class_names), settings=settings.to_dict(),

@@ -158,10 +158,10 @@ def test_run_log_lines_are_json(tiny_split, tmp_path, tiny_model, tiny_settings)
 @pytest.mark.parametrize("schedule, half, end", [("constant", 1.0, 1.0), ("step", 0.1, 0.01),
                                                  ("cosine", 0.5, 0.0)])
 def test_learning_rate_schedules(schedule, half, end, tiny_settings):
-    from cnn_explorer.training.instrument import make_optimizer
+    from cnn_explorer.keras.optimizer import make_optimizer
 
     optimizer = make_optimizer(tiny_settings(learning_rate=0.1, schedule=schedule,
-                                             optimizer="sgd"), total_steps=100)
+                                             optimizer="sgd").to_dict(), total_steps=100)
     lr = optimizer._learning_rate
     at = (lambda step: float(lr(step))) if callable(lr) else (lambda step: float(lr))
     assert at(0) == pytest.approx(0.1)
