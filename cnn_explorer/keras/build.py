@@ -14,7 +14,8 @@ from cnn_explorer.model.expand import LayerInfo
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-# Activations an override must not touch: the output distribution and attention gates.
+# Activations an override must not touch: the output distribution (softmax) and "none"
+# (linear); gates are marked by the expander (LayerInfo.gate).
 _KEEP = ("linear", "softmax")
 
 
@@ -23,7 +24,7 @@ class BuildError(Exception):
 
 
 def _activation(layer: LayerInfo, fn: str, override: str) -> str:
-    if override == "none" or fn in _KEEP or layer.name.endswith("se_expand"):
+    if override == "none" or fn in _KEEP or layer.gate:
         return fn
     return override
 

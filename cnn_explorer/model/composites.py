@@ -74,8 +74,9 @@ class CellSpec(Spec):
 
 
 def conv(e: Expander, x: Tensor, local: str, filters: int, kernel: int = 3, strides: int = 1,
-         use_bias: bool = False, init: str = "he_normal", activation: str = "linear") -> Tensor:
-    return e.layer(local, "conv2d", x, filters=filters, kernel=(kernel, kernel),
+         use_bias: bool = False, init: str = "he_normal", activation: str = "linear",
+         gate: bool = False) -> Tensor:
+    return e.layer(local, "conv2d", x, gate=gate, filters=filters, kernel=(kernel, kernel),
                    strides=(strides, strides), padding="same", dilation=(1, 1),
                    activation=activation, use_bias=use_bias, kernel_initializer=init)
 
@@ -100,7 +101,7 @@ def squeeze_excite(e: Expander, x: Tensor, reduced: int, prefix: str = "se") -> 
     s = conv(e, s, f"{prefix}_reduce", max(1, reduced), 1, use_bias=True, activation="relu",
              init="glorot_uniform")
     s = conv(e, s, f"{prefix}_expand", channels, 1, use_bias=True, activation="sigmoid",
-             init="glorot_uniform")
+             init="glorot_uniform", gate=True)
     return e.layer(f"{prefix}_excite", "multiply", [x, s])
 
 

@@ -33,6 +33,8 @@ class LayerInfo:
     trainable: int
     non_trainable: int
     flops: int
+    gate: bool = False  # its activation is a gate (SE's sigmoid), not a study knob
+
 
     @property
     def params_total(self) -> int:
@@ -52,11 +54,13 @@ class Expander:
         return f"{self.prefix}_{local}" if self.prefix else local
 
     def layer(self, local: str | None, kind: str, inputs: Tensor | list[Tensor],
-              **params) -> Tensor:
+              gate: bool = False, **params) -> Tensor:
+        """Add one primitive layer; `gate` marks an activation that gates (an attention
+        weight in [0, 1]) so a run's activation override leaves it alone."""
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         cost = RULES[kind](params, [t.shape for t in inputs])  # may raise ShapeProblem
         name = self.name(local)
         self.layers.append(LayerInfo(name, kind, params, tuple(t.layer for t in inputs),
                                      cost.output_shape, cost.trainable, cost.non_trainable,
-                                     cost.flops))
+                                     cost.flops, gate))
         return Tensor(name, cost.output_shape)
