@@ -73,6 +73,12 @@ def _allowed(meta: dict) -> str:
     return noun
 
 
+def check_value(owner: str, name: str, meta: dict, value: Any) -> Any:
+    """The value, normalised (3 -> (3, 3) for a size, 2 -> 2.0 for a float), or a
+    ParameterError naming the owner, the field and what is allowed."""
+    return _check(owner, name, meta, value)
+
+
 def _check(block: str, name: str, meta: dict, value: Any) -> Any:
     kind = meta["kind"]
     bad = ParameterError(block, name, _allowed(meta), value)
