@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.training_panel)
         self.training_dock.setWidget(scroll)
         panel = self.training_panel
+        panel.form.bind(self.document, self.controller)  # the design owns its run settings
         if hasattr(panel, "block_gradient_norms"):
             panel.block_gradient_norms.connect(self.scene.set_gradient_norms)
         if hasattr(panel, "run_finished"):

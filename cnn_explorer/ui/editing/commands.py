@@ -7,6 +7,7 @@ comparing `design_to_dict` before and after.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
@@ -204,6 +205,34 @@ class Rename(QUndoCommand):
 
     def undo(self) -> None:
         self.graph.rename(self.block_id, self.old)
+
+
+class SetRunSetting(QUndoCommand):
+    """Change one run setting of the document; consecutive changes of one field merge."""
+
+    ID = 4002
+
+    def __init__(self, document, name: str, value: Any) -> None:
+        self.document, self.name = document, name
+        self.old = document.design.settings
+        self.new = dataclasses.replace(self.old, **{name: value})  # raises if not allowed
+        super().__init__(f"Set run setting {name} = {getattr(self.new, name)}")
+
+    def id(self) -> int:
+        return self.ID
+
+    def redo(self) -> None:
+        self.document.set_settings(self.new)
+
+    def undo(self) -> None:
+        self.document.set_settings(self.old)
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetRunSetting) or other.name != self.name:
+            return False
+        self.new = other.new
+        self.setText(other.text())
+        return True
 
 
 class ReplaceDesign(QUndoCommand):

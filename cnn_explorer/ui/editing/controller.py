@@ -1,7 +1,8 @@
 """The edit controller: turns a view's intent into an undo command, or into a reason why not.
 
-Views call these methods (a drop, a port drag, an inspector edit); nothing else pushes onto the
-undo stack. A refused edit returns the model's message, which views show in the status bar.
+Views call these methods (a drop, a port drag, an inspector or run-settings edit), and only
+these push onto the document's undo stack (opening a file replaces the document and clears
+it). A refused edit returns the model's message and shows it in the status bar.
 """
 
 from __future__ import annotations
@@ -108,6 +109,18 @@ class EditController(QObject):
         try:
             self._push(cmd.Rename(self.graph, block_id, name))
         except DesignError as exc:
+            return self._refuse(exc)
+        return None
+
+    # ---- run settings ---------------------------------------------------------------------
+    def set_setting(self, name: str, value: Any) -> str | None:
+        """Change one of the design's run settings (undoable); returns the reason if refused."""
+        settings = self.document.design.settings
+        if name in settings.to_dict() and getattr(settings, name) == value:
+            return None
+        try:
+            self._push(cmd.SetRunSetting(self.document, name, value))
+        except (DesignError, TypeError) as exc:
             return self._refuse(exc)
         return None
 

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QScrollArea,
-    QSpinBox,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 from cnn_explorer.model.graph import BlockRemoved, GraphEvent, ParamChanged, Renamed
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model import format as fmt
+from cnn_explorer.model.settings import RunSettings
 from cnn_explorer.model.spec import spec_fields
 from cnn_explorer.ui.editing.controller import EditController
 from cnn_explorer.ui.editing.document import Document
@@ -131,11 +131,13 @@ class Inspector(QWidget):
         col = QVBoxLayout(summary)
         col.setContentsMargins(4, 4, 4, 4)
         row = QFormLayout()
-        self.batch = QSpinBox()
-        self.batch.setRange(1, 65536)
-        self.batch.setValue(document.design.settings.batch_size)
-        self.batch.setToolTip("batch size for the activation-memory estimate")
-        self.batch.valueChanged.connect(lambda _: self.on_report(self.document.report()))
+        batch_field = next(f for f in spec_fields(RunSettings) if f["name"] == "batch_size")
+        self.batch_editor = ParamEditor(batch_field,
+                                        lambda v: controller.set_setting("batch_size", v))
+        self.batch = self.batch_editor.widget  # the run's batch size: one setting, two views
+        self.batch.setToolTip("the run's batch size (also sets the activation-memory estimate)")
+        self.batch_editor.show(document.design.settings.batch_size)
+        document.settings_changed.connect(self._show_settings)
         row.addRow("batch size", self.batch)
         col.addLayout(row)
         self.totals = QLabel()
@@ -169,8 +171,12 @@ class Inspector(QWidget):
         document.report_changed.connect(self.on_report)
         self.on_report(document.report())
 
+    def _show_settings(self) -> None:
+        self.batch_editor.show(self.document.design.settings.batch_size)
+        self.on_report(self.document.report())
+
     def on_report(self, report) -> None:
-        batch = self.batch.value()
+        batch = self.document.design.settings.batch_size
         mem = report.activation_bytes(batch)
         self.totals.setText(
             f"<b>{report.total_params:,}</b> parameters "
