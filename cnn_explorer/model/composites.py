@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .blockkind import BlockKind
 from .expand import Expander, Tensor
 from .spec import ACTIVATIONS, INITIALIZERS, PADDINGS, Spec, param, size_param
 
@@ -222,3 +223,34 @@ def expand_reduction_cell(e: Expander, x: list[Tensor], s: CellSpec) -> Tensor:
     b3 = e.layer("b3_add", "add", [_pool(e, p, "b3_avg", "avg_pool", 2),
                                    sep_conv(e, p, "b3_sep5", s.filters, 5, 2)])
     return e.layer("concat", "concatenate", [b1, b2, b3])
+
+
+def _block(name: str, title: str, spec: type[Spec], expand, doc: str,
+           key_params: tuple[str, ...]) -> BlockKind:
+    return BlockKind(name, title, "Blocks", spec, expand, doc, "block", key_params)
+
+
+BLOCK_KINDS: list[BlockKind] = [
+    _block("conv_bn_act", "Conv-BN-Act", ConvBnActSpec, expand_conv_bn_act,
+           "Convolution, batch norm, activation: the unit modern CNNs are built from.",
+           ("filters", "kernel", "strides")),
+    _block("residual", "Residual block", ResidualSpec, expand_residual,
+           "Learns F(x) = H(x) - x and adds x back, so depth does no harm (ResNet).",
+           ("variant", "filters", "strides")),
+    _block("dense_block", "Dense block", DenseBlockSpec, expand_dense_block,
+           "Every layer sees all earlier feature maps, concatenated; growth rate k (DenseNet).",
+           ("layers", "growth_rate")),
+    _block("transition", "Transition", TransitionSpec, expand_transition,
+           "Between dense blocks: 1x1 conv compresses channels, pooling halves the size.",
+           ("compression",)),
+    _block("squeeze_excite", "Squeeze-Excitation", SqueezeExciteSpec, expand_squeeze_excite,
+           "Channel attention: pool each channel, a small MLP with sigmoid re-weights them.",
+           ("ratio",)),
+    _block("mbconv", "MBConv", MBConvSpec, expand_mbconv,
+           "EfficientNet's inverted residual: widen, depthwise conv, SE, project back.",
+           ("filters", "expand_ratio", "kernel", "strides")),
+    _block("normal_cell", "Normal cell", CellSpec, expand_normal_cell,
+           "A NASNet-style searched cell that keeps the size (stride 1).", ("filters",)),
+    _block("reduction_cell", "Reduction cell", CellSpec, expand_reduction_cell,
+           "A NASNet-style searched cell that halves the size (stride 2).", ("filters",)),
+]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .shapes import RULES, Shape
+from typing import Callable
+
+from .shapes import Shape
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,11 @@ class LayerInfo:
 class Expander:
     """Collects the layers of one block; names are `prefix_local` (hierarchical, as in Keras)."""
 
-    def __init__(self, prefix: str | None) -> None:
+    def __init__(self, prefix: str | None, rules: dict[str, Callable] | None = None) -> None:
+        if rules is None:  # the kinds' rules (kinds.py imports this module, so look up late)
+            from .kinds import LAYER_RULES as rules
         self.prefix = prefix
+        self.rules = rules
         self.layers: list[LayerInfo] = []
 
     def name(self, local: str | None) -> str:
@@ -58,7 +63,7 @@ class Expander:
         """Add one primitive layer; `gate` marks an activation that gates (an attention
         weight in [0, 1]) so a run's activation override leaves it alone."""
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        cost = RULES[kind](params, [t.shape for t in inputs])  # may raise ShapeProblem
+        cost = self.rules[kind](params, [t.shape for t in inputs])  # may raise ShapeProblem
         name = self.name(local)
         self.layers.append(LayerInfo(name, kind, params, tuple(t.layer for t in inputs),
                                      cost.output_shape, cost.trainable, cost.non_trainable,

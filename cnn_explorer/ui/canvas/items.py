@@ -27,29 +27,20 @@ from PySide6.QtWidgets import (
 )
 
 from cnn_explorer.model import format as fmt
+from cnn_explorer.model.kinds import KINDS
 from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
 from cnn_explorer.ui.icons import colours, family
 
 PORT_RADIUS = 6.0
 ROW_HEIGHT = 15.0
-KEY_PARAMS = {
-    "input": ("height", "width", "channels"), "conv2d": ("filters", "kernel", "strides"),
-    "depthwise_conv2d": ("kernel", "strides"), "dense": ("units", "activation"),
-    "activation": ("activation",), "max_pool": ("pool_size", "strides"),
-    "avg_pool": ("pool_size", "strides"), "dropout": ("rate",), "classifier": ("classes",),
-    "conv_bn_act": ("filters", "kernel", "strides"), "residual": ("variant", "filters", "strides"),
-    "dense_block": ("layers", "growth_rate"), "transition": ("compression",),
-    "squeeze_excite": ("ratio",), "mbconv": ("filters", "expand_ratio", "kernel", "strides"),
-    "normal_cell": ("filters",), "reduction_cell": ("filters",), "opaque": ("class_name",),
-    "zero_padding2d": ("top", "bottom", "left", "right"), "batch_norm": ("momentum",),
-}
 PROBLEM_RED = QColor("#d62728")
 SELECT_BLUE = QColor("#1f77ff")
 
 
 def key_params(kind: str, params: dict) -> str:
     """The few parameters that say what a block does: '64 filters  3x3  stride 2' style."""
-    names = KEY_PARAMS.get(kind, tuple(params)[:3])
+    bk = KINDS.get(kind)
+    names = bk.key_params if bk else tuple(params)[:3]
     parts = []
     for n in names:
         if n not in params:
