@@ -28,13 +28,14 @@ def _initializer_names() -> dict[str, str]:
             for name in INITIALIZERS}
 
 
-def key(value) -> str:
+def key(value: object) -> str:
+    """A JSON text that compares configs whole (sorted keys)."""
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def activation_name(value) -> str | None:
+def activation_name(value: object) -> str | None:
     return _activation_names().get(value if isinstance(value, str) else "")
 
 
-def initializer_name(value) -> str | None:
+def initializer_name(value: object) -> str | None:
     return _initializer_names().get(key(value))

@@ -9,10 +9,10 @@ import argparse
 import json
 import sys
 
+from . import format as fmt
 from .errors import DesignError
 from .files import Design, load_design
 from .presets import PRESETS, build_preset
-from . import format as fmt
 
 
 def register(sub: argparse._SubParsersAction) -> None:

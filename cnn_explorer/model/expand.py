@@ -9,7 +9,6 @@ from shapes (a residual block adds a 1x1 projection only when the shape changes)
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Callable
 
 from .shapes import Shape

@@ -25,44 +25,13 @@ from .errors import (
     PortTakenError,
     UnknownBlockError,
 )
+from .frozen import FrozenParams, freeze
 from .kinds import kind as lookup_kind
 from .order import topological_sort
 from .spec import Spec, spec_fields
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")  # used with fullmatch: no trailing newline
 NAME_RULE = "a letter then letters, digits or _ (at most 64; it becomes the Keras layer name)"
-
-
-class FrozenParams(dict):
-    """A block's parameters: a dict that refuses every change (nested lists become tuples).
-
-    Change a parameter with `Graph.set_param` (an undo command in the app); `dict(params)`
-    gives a mutable copy.
-    """
-
-    def _refuse(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("block parameters are read-only: use Graph.set_param to change one")
-
-    __setitem__ = __delitem__ = __ior__ = _refuse
-    clear = pop = popitem = setdefault = update = _refuse
-
-    def __reduce__(self) -> tuple:
-        return (FrozenParams, (dict(self),))
-
-    def __copy__(self) -> "FrozenParams":
-        return self
-
-    def __deepcopy__(self, memo: dict) -> "FrozenParams":
-        return self
-
-
-def freeze(value: Any) -> Any:
-    """An immutable copy of a JSON-like value: dicts become FrozenParams, lists tuples."""
-    if isinstance(value, dict):
-        return FrozenParams({k: freeze(v) for k, v in value.items()})
-    if isinstance(value, (list, tuple)):
-        return tuple(freeze(v) for v in value)
-    return value
 
 
 @dataclass(frozen=True)
@@ -357,6 +326,13 @@ class Graph:
 
     def names(self) -> set[str]:
         return {b.name for b in self._blocks.values()}
+
+    def check_new_names(self, names: list[str]) -> None:
+        """Raise what adding blocks with these names would raise (valid, free, distinct)."""
+        for name in names:
+            self.check_name(name)
+        if len(set(names)) != len(names):
+            raise DesignError("two new blocks would have the same name")
 
     def check_name(self, name: str, block_id: str | None = None) -> None:
         """Raise what `add_block` / `rename` would raise for this name (block_id: the block

@@ -90,9 +90,10 @@ def check_classes(model, data: DataArrays) -> None:
                             f"{outputs}-class dataset.")
 
 
-def train_model(model: keras.Model, split: Split, settings: RunSettings, *, control: RunControl | None = None,
-                listener: RunListener | None = None, blocks: dict[str, str] | None = None,
-                checkpoint: Path | None = None, meta: dict | None = None) -> RunResult:
+def train_model(model: keras.Model, split: Split, settings: RunSettings, *,
+                control: RunControl | None = None, listener: RunListener | None = None,
+                blocks: dict[str, str] | None = None, checkpoint: Path | None = None,
+                meta: dict | None = None) -> RunResult:
     """Train a built Keras classifier (softmax output) on `split`; the core of every run."""
     control, listener = control or RunControl(), listener or RunListener()
     if len(split.x_train) == 0:

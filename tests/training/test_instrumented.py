@@ -188,8 +188,12 @@ def test_the_best_checkpoint_is_saved_atomically(tiny_split, tmp_path, monkeypat
     from cnn_explorer.training import run as run_mod
 
     saved = []
-    monkeypatch.setattr(run_mod, "save_model_atomic",
-                        lambda model, path: saved.append(path) or ckpt.save_model_atomic(model, path))
+
+    def spy(model, path):
+        saved.append(path)
+        return ckpt.save_model_atomic(model, path)
+
+    monkeypatch.setattr(run_mod, "save_model_atomic", spy)
     target = tmp_path / "best.keras"
     model = tiny_model()
     train_model(model, tiny_split, tiny_settings(epochs=2), checkpoint=target)

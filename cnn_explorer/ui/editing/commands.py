@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from cnn_explorer.model.errors import DesignError, ParameterError
+from cnn_explorer.model.errors import ParameterError
 from cnn_explorer.model.files import Design, design_from_dict, design_to_dict
 from cnn_explorer.model.graph import Block, Connection, Graph, spec_for
 
@@ -49,12 +49,9 @@ class AddBlocks(QUndoCommand):
     def __init__(self, graph: Graph, entries: list[dict], connections: list[tuple] = (),
                  text: str = "Add block") -> None:
         super().__init__(text)
-        names = [e["name"] for e in entries]
+        graph.check_new_names([e["name"] for e in entries])  # Qt swallows errors in redo
         for e in entries:
-            graph.check_name(e["name"])  # Qt swallows errors raised in redo: check first
             spec_for(e["kind"], dict(e.get("params") or {}), e["name"])
-        if len(set(names)) != len(names):
-            raise DesignError("two new blocks would have the same name")
         self.graph = graph
         self.entries = [dict(e) for e in entries]
         self.connections = list(connections)
@@ -106,6 +103,7 @@ class RemoveBlocks(QUndoCommand):
 
 class Connect(QUndoCommand):
     def __init__(self, graph: Graph, src: str, dst: str, port: int = 0) -> None:
+        graph.check_connect(src, dst, port)  # raises the model's reason before the push
         super().__init__(f"Connect {graph.block(src).name} \u2192 {graph.block(dst).name}")
         self.graph, self.conn = graph, Connection(src, dst, port)
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.files import Design
-from cnn_explorer.model.graph import fresh_name
+from cnn_explorer.model.graph import freeze, fresh_name
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.layout import LayoutBox, layered_layout
 from cnn_explorer.model.presets import build_preset
@@ -95,7 +95,7 @@ class EditController(QObject):
 
     def set_param(self, block_id: str, name: str, value: Any) -> str | None:
         """Change a parameter; returns the reason if the model refuses the value."""
-        if self.graph.block(block_id).params.get(name) == value:
+        if self.graph.block(block_id).params.get(name) == freeze(value):  # lists read as tuples
             return None
         try:
             self._push(cmd.SetParam(self.graph, block_id, name, value))
@@ -128,10 +128,9 @@ class EditController(QObject):
     def connect(self, src: str, dst: str, port: int = 0) -> str | None:
         """Connect an output to an input port; returns the model's reason when it refuses."""
         try:
-            self.graph.check_connect(src, dst, port)
+            self._push(cmd.Connect(self.graph, src, dst, port))
         except DesignError as exc:
             return self._refuse(exc)
-        self._push(cmd.Connect(self.graph, src, dst, port))
         self.message.emit(f"Connected {self.graph.block(src).name} \u2192 "
                           f"{self.graph.block(dst).name}")
         return None

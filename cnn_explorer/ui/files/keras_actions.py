@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from cnn_explorer.model.files import write_text_atomic
 
+
 class KerasActions(QObject):
     imported = Signal(object, str)   # Design, file name (delivered on the GUI thread)
     failed = Signal(str)

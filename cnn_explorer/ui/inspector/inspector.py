@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnn_explorer.model import format as fmt
 from cnn_explorer.model.graph import BlockRemoved, GraphEvent, ParamChanged, Renamed
 from cnn_explorer.model.kinds import kind as lookup_kind
-from cnn_explorer.model import format as fmt
 from cnn_explorer.model.settings import RunSettings
 from cnn_explorer.model.spec import spec_fields
 from cnn_explorer.ui.editing.controller import EditController
