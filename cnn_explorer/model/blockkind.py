@@ -26,6 +26,7 @@ class BlockKind:
     family: str = "shape"               # icon and colour family (see FAMILIES)
     key_params: tuple[str, ...] = ()    # the parameters a card shows, in order
     rule: Callable | None = None        # a primitive layer's shape/param/FLOP rule
+    keras_source: str = ""              # a composite's exported Keras function (text)
 
     def input_ports(self, spec: Spec) -> int:
         if self.name == "input":
