@@ -85,13 +85,13 @@ def run_fit(design, settings, data, seconds: float) -> tuple[float, int, float]:
     """Stock Keras: same model, optimizer and pipeline, no instrumentation, no validation."""
     import keras
 
-    from cnn_explorer.training.instrument import make_optimizer
+    from cnn_explorer.keras.optimizer import make_optimizer
     from cnn_explorer.training.pipeline import train_dataset
     from cnn_explorer.training.run import build_design_model
 
     keras.utils.set_random_seed(settings.seed)
     model = build_design_model(design, settings)
-    model.compile(optimizer=make_optimizer(settings, 10**6),
+    model.compile(optimizer=make_optimizer(settings.to_dict(), 10**6),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x, y = data.x_train[1000:], data.y_train[1000:]  # the same 24,000 images the app trains on
     budget = _TimeBudget(seconds)

@@ -23,8 +23,9 @@ def build_pair(preset: str, settings, steps: int):
     """Two identical Keras models: one for stock fit, one wrapped by the instrumented step."""
     import keras
 
+    from cnn_explorer.keras.optimizer import make_optimizer
     from cnn_explorer.model.presets import build_preset
-    from cnn_explorer.training.instrument import compile_instrumented, make_optimizer
+    from cnn_explorer.training.instrument import compile_instrumented
     from cnn_explorer.training.run import build_design_model
 
     design = build_preset(preset, classes=10) if preset == "plain-cnn" else build_preset(preset)
@@ -32,7 +33,7 @@ def build_pair(preset: str, settings, steps: int):
     plain = build_design_model(design, settings)
     keras.utils.set_random_seed(0)
     inner = build_design_model(design, settings)
-    plain.compile(optimizer=make_optimizer(settings, steps),
+    plain.compile(optimizer=make_optimizer(settings.to_dict(), steps),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return plain, compile_instrumented(inner, settings, steps)
 

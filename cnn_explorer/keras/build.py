@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING
 
 from cnn_explorer.model.expand import LayerInfo
 
+from .table import BY_KIND
+
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-# Activations an override must not touch: the output distribution and attention gates.
+# Activations an override must not touch: the output distribution (softmax) and "none"
+# (linear); gates are marked by the expander (LayerInfo.gate).
 _KEEP = ("linear", "softmax")
 
 
@@ -23,7 +26,7 @@ class BuildError(Exception):
 
 
 def _activation(layer: LayerInfo, fn: str, override: str) -> str:
-    if override == "none" or fn in _KEEP or layer.name.endswith("se_expand"):
+    if override == "none" or fn in _KEEP or layer.gate:
         return fn
     return override
 
@@ -32,58 +35,22 @@ def layer_args(layer: LayerInfo, initializer: str = "none",
                activation: str = "none") -> tuple[str, dict]:
     """The Keras layer class name and keyword arguments for one expanded layer.
 
-    Shared by the builder and the Python exporter, so the exported script makes exactly the
-    layers the app builds. Opaque layers are not covered (they are deserialized whole).
+    Read from the Keras table (table.py), shared by the builder and the Python exporter, so
+    the exported script makes exactly the layers the app builds. The run's study knobs
+    replace initializers and hidden activations. Opaque layers are not covered (they are
+    deserialized whole).
     """
-    p, name = layer.params, layer.name
-
-    def init(default: str) -> str:
-        return default if initializer == "none" else initializer
-
-    def act() -> str:
-        return _activation(layer, p["activation"], activation)
-
-    kind = layer.kind
-    if kind == "conv2d":
-        return "Conv2D", dict(filters=p["filters"], kernel_size=p["kernel"],
-                              strides=p["strides"], padding=p["padding"],
-                              dilation_rate=p["dilation"], activation=act(),
-                              use_bias=p["use_bias"],
-                              kernel_initializer=init(p["kernel_initializer"]), name=name)
-    if kind == "depthwise_conv2d":
-        return "DepthwiseConv2D", dict(kernel_size=p["kernel"], strides=p["strides"],
-                                       padding=p["padding"],
-                                       depth_multiplier=p["depth_multiplier"],
-                                       dilation_rate=p["dilation"], activation=act(),
-                                       use_bias=p["use_bias"],
-                                       depthwise_initializer=init("glorot_uniform"), name=name)
-    if kind == "dense":
-        return "Dense", dict(units=p["units"], activation=act(), use_bias=p["use_bias"],
-                             kernel_initializer=init(p["kernel_initializer"]), name=name)
-    if kind == "batch_norm":
-        return "BatchNormalization", dict(momentum=p["momentum"], epsilon=p["epsilon"],
-                                          center=p["center"], scale=p["scale"], name=name)
-    if kind == "activation":
-        return "Activation", dict(activation=act(), name=name)
-    if kind in ("max_pool", "avg_pool"):
-        cls = "MaxPooling2D" if kind == "max_pool" else "AveragePooling2D"
-        return cls, dict(pool_size=p["pool_size"], strides=p["strides"], padding=p["padding"],
-                         name=name)
-    simple = {
-        "global_avg_pool": ("GlobalAveragePooling2D", {"keepdims": p.get("keepdims")}),
-        "flatten": ("Flatten", {}),
-        "dropout": ("Dropout", {"rate": p.get("rate")}),
-        "add": ("Add", {}),
-        "multiply": ("Multiply", {}),
-        "concatenate": ("Concatenate", {"axis": -1}),
-        "reshape": ("Reshape", {"target_shape": tuple(p.get("target_shape") or ())}),
-        "zero_padding2d": ("ZeroPadding2D",
-                           {"padding": tuple(map(tuple, p.get("padding") or ()))}),
-    }
-    if kind not in simple:
-        raise BuildError(f"no Keras layer for kind {kind!r} (layer {name})")
-    cls, kwargs = simple[kind]
-    return cls, {**kwargs, "name": name}
+    row = BY_KIND.get(layer.kind)
+    if row is None:
+        raise BuildError(f"no Keras layer for kind {layer.kind!r} (layer {layer.name})")
+    kwargs = row.args(layer.params)
+    if "activation" in kwargs:
+        kwargs["activation"] = _activation(layer, kwargs["activation"], activation)
+    if initializer != "none":
+        for key in ("kernel_initializer", "depthwise_initializer"):
+            if key in kwargs:
+                kwargs[key] = initializer
+    return row.class_name, {**kwargs, "name": layer.name}
 
 
 def make_layer(layer: LayerInfo, initializer: str = "none", activation: str = "none"):

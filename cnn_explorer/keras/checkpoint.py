@@ -21,18 +21,34 @@ def design_path(path: str | os.PathLike) -> Path:
     return Path(path).with_suffix(".design.json")
 
 
-def save_trained(model: "keras.Model", design: Design, path: str | os.PathLike) -> None:
-    """Write the trained model (`path`, .keras) and its design beside it (atomically)."""
+def save_model_atomic(model: "keras.Model", path: str | os.PathLike) -> Path:
+    """Write a `.keras` file so that a crash mid-save leaves the previous file whole: the model
+    goes to a hidden temporary file beside it, which then replaces the target in one step."""
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"{path.name}: a trained model is saved as a .keras file")
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.partial.keras")
     try:
         model.save(tmp)
-        os.replace(tmp, path)  # a crash mid-save leaves the previous checkpoint whole
+        os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    save_design(design, design_path(path))
+    return path
+
+
+def save_design_beside(design: Design, path: str | os.PathLike) -> Path:
+    """The design a checkpoint was trained from, as `x.design.json` beside `x.keras`."""
+    target = design_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_design(design, target)
+    return target
+
+
+def save_trained(model: "keras.Model", design: Design, path: str | os.PathLike) -> None:
+    """Write the trained model (`path`, .keras) and its design beside it, both atomically."""
+    save_model_atomic(model, path)
+    save_design_beside(design, path)
 
 
 def load_trained_design(path: str | os.PathLike) -> Design:

@@ -12,6 +12,7 @@ import ast
 import json
 import pprint
 from dataclasses import fields
+from pathlib import Path
 
 from cnn_explorer.model.expand import LayerInfo
 from cnn_explorer.model.files import Design
@@ -20,26 +21,8 @@ from cnn_explorer.model.shapes import fmt
 
 from . import templates
 from .build import BuildError, layer_args
+from .table import BY_CLASS
 
-# Keras defaults left out of the generated calls (so they read like hand-written code).
-_DEFAULTS = {
-    "Conv2D": dict(strides=1, padding="valid", dilation_rate=1, activation="linear",
-                   use_bias=True, kernel_initializer="glorot_uniform"),
-    "DepthwiseConv2D": dict(strides=1, padding="valid", depth_multiplier=1, dilation_rate=1,
-                            activation="linear", use_bias=True,
-                            depthwise_initializer="glorot_uniform"),
-    "Dense": dict(activation="linear", use_bias=True, kernel_initializer="glorot_uniform"),
-    "BatchNormalization": dict(momentum=0.99, epsilon=1e-3, center=True, scale=True),
-    "MaxPooling2D": dict(padding="valid"),
-    "AveragePooling2D": dict(padding="valid"),
-    "GlobalAveragePooling2D": dict(keepdims=False),
-    "Concatenate": dict(axis=-1),
-}
-# Arguments written positionally, as Keras' own examples write them.
-_POSITIONAL = {"Conv2D": ("filters", "kernel_size"), "DepthwiseConv2D": ("kernel_size",),
-               "Dense": ("units",), "Activation": ("activation",), "Dropout": ("rate",),
-               "Reshape": ("target_shape",), "ZeroPadding2D": ("padding",),
-               "MaxPooling2D": ("pool_size",), "AveragePooling2D": ("pool_size",)}
 _SIZES = ("kernel_size", "strides", "pool_size", "dilation_rate")  # (3, 3) may be written 3
 _WIDTH = 100
 # Config entries every layer has by default; left out of imported layers' configs.
@@ -81,7 +64,7 @@ def export_python(design: Design, filename: str = "model.py") -> str:
         parts.append(templates.HELPERS)
         parts.extend(_block_function(k) for k in used)
     parts.append(_build_model_source(design, report))
-    parts.append(templates.MAIN.format())
+    parts.append(templates.MAIN.format(optimizer=_optimizer_source()))
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 
 
@@ -91,6 +74,15 @@ def _dataset_text(chosen: str, used: str) -> str:
         return used
     return (f"{used} (the design's run settings name {_doc_text(chosen)}, which this script "
             "does not load)")
+
+
+def _optimizer_source() -> str:
+    """`total_steps` and `make_optimizer` exactly as the app runs them, read from
+    `optimizer.py` as text (importing it would import Keras)."""
+    text = (Path(__file__).with_name("optimizer.py")).read_text(encoding="utf-8")
+    found = {node.name: ast.get_source_segment(text, node)
+             for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)}
+    return "\n\n\n".join(found[name] for name in ("total_steps", "make_optimizer"))
 
 
 def _doc_text(text: str) -> str:
@@ -244,10 +236,11 @@ def _opaque_call(class_name: str, config: dict, x: str, indent: int) -> str:
 
 
 def _call_items(cls: str, kwargs: dict) -> list[str]:
-    defaults = _DEFAULTS.get(cls, {})
+    row = BY_CLASS[cls]  # Keras defaults are left out, as in hand-written code
+    defaults = row.defaults
     if cls in ("MaxPooling2D", "AveragePooling2D") and kwargs["strides"] == kwargs["pool_size"]:
         kwargs = {k: v for k, v in kwargs.items() if k != "strides"}
-    positional = _POSITIONAL.get(cls, ())
+    positional = row.positional  # as Keras' own examples write them
     items = [_literal(kwargs[k], k in _SIZES) for k in positional]
     for key, value in kwargs.items():
         text = _literal(value, key in _SIZES)

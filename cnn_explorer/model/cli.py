@@ -9,11 +9,11 @@ import argparse
 import json
 import sys
 
+from . import format as fmt
 from .errors import DesignError, DesignFileError
 from .files import Design, load_design
 from .presets import PRESETS, build_preset
 from .safejson import loads_bounded
-from .shapes import fmt
 
 # Exit codes of every sub-command (documented in `cnn-explorer --help` and the README).
 EXIT_OK = 0            # done; for summary: the design has no problems
@@ -114,8 +114,8 @@ def format_table(data: dict) -> str:
     rows = [("Block", "Layer (kind)", "Output shape", "Params", "FLOPs")]
     for layer in data["layers"]:
         rows.append((layer["block"], f"{layer['layer']} ({layer['kind']})",
-                     fmt(tuple(layer["output_shape"])), f"{layer['params']:,}",
-                     human(layer["flops"])))
+                     fmt.tensor_shape(layer["output_shape"]), f"{layer['params']:,}",
+                     fmt.short(layer["flops"])))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     line = "-" * (sum(widths) + 8)
     out = [f'Design "{data["title"]}"', line]
@@ -128,7 +128,7 @@ def format_table(data: dict) -> str:
             f"Total params: {data['total_params']:,}",
             f"Trainable params: {data['trainable_params']:,}",
             f"Non-trainable params: {data['non_trainable_params']:,}",
-            f"FLOPs (2 x multiply-adds, per image): {human(data['flops'])}",
+            f"FLOPs (2 x multiply-adds, per image): {fmt.flops(data['flops'])}",
             f"Activation memory at batch {data['batch_size']}: "
             f"{data['activation_bytes'] / 2**20:,.1f} MiB"]
     if data["problems"]:
@@ -139,9 +139,3 @@ def format_table(data: dict) -> str:
         out.append("No problems.")
     return "\n".join(out)
 
-
-def human(n: float) -> str:
-    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if n >= size:
-            return f"{n / size:.2f}{unit}"
-    return str(int(n))

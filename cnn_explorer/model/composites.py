@@ -2,12 +2,15 @@
 
 Each `expand_*` is written like a Keras functional-API block function (keras.applications'
 `block1`, `conv_block`, `dense_block`), so what the canvas shows is what the builder makes.
+Below each sits `KERAS_*`, the same block as the exported script writes it (plain text: this
+package imports no Keras); change the two together, the export round-trip test compares them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .blockkind import BlockKind
 from .expand import Expander, Tensor
 from .spec import ACTIVATIONS, INITIALIZERS, PADDINGS, Spec, param, size_param
 
@@ -74,8 +77,9 @@ class CellSpec(Spec):
 
 
 def conv(e: Expander, x: Tensor, local: str, filters: int, kernel: int = 3, strides: int = 1,
-         use_bias: bool = False, init: str = "he_normal", activation: str = "linear") -> Tensor:
-    return e.layer(local, "conv2d", x, filters=filters, kernel=(kernel, kernel),
+         use_bias: bool = False, init: str = "he_normal", activation: str = "linear",
+         gate: bool = False) -> Tensor:
+    return e.layer(local, "conv2d", x, gate=gate, filters=filters, kernel=(kernel, kernel),
                    strides=(strides, strides), padding="same", dilation=(1, 1),
                    activation=activation, use_bias=use_bias, kernel_initializer=init)
 
@@ -100,7 +104,7 @@ def squeeze_excite(e: Expander, x: Tensor, reduced: int, prefix: str = "se") -> 
     s = conv(e, s, f"{prefix}_reduce", max(1, reduced), 1, use_bias=True, activation="relu",
              init="glorot_uniform")
     s = conv(e, s, f"{prefix}_expand", channels, 1, use_bias=True, activation="sigmoid",
-             init="glorot_uniform")
+             init="glorot_uniform", gate=True)
     return e.layer(f"{prefix}_excite", "multiply", [x, s])
 
 
@@ -109,6 +113,14 @@ def expand_conv_bn_act(e: Expander, x: list[Tensor], s: ConvBnActSpec) -> Tensor
                 padding=s.padding, dilation=(1, 1), activation="linear", use_bias=s.use_bias,
                 kernel_initializer=s.kernel_initializer)
     return act(e, bn(e, y, "bn"), "act", s.activation)
+
+
+KERAS_CONV_BN_ACT = '''def conv_bn_act_block({signature}):
+    """Convolution, batch norm, activation."""
+    x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=use_bias,
+                      kernel_initializer=kernel_initializer, name=name + "_conv")(x)
+    return act(bn(x, name + "_bn"), activation, name + "_act")
+'''  # the exported twin of the function above
 
 
 def expand_residual(e: Expander, x: list[Tensor], s: ResidualSpec) -> Tensor:
@@ -137,6 +149,33 @@ def expand_residual(e: Expander, x: list[Tensor], s: ResidualSpec) -> Tensor:
     return act(e, y, "out", s.activation) if s.activation_after_add else y
 
 
+KERAS_RESIDUAL = '''def residual_block({signature}):
+    """y = act(F(x) + shortcut(x)); the shortcut projects (1x1 conv) when the shape changes."""
+    kw = dict(use_bias=use_bias, kernel_initializer=kernel_initializer)
+    norm = bn if batch_norm else (lambda y, name: y)
+    if variant == "basic":
+        out_channels = filters
+        y = conv(x, filters, 3, strides, name + "_conv1", **kw)
+        y = act(norm(y, name + "_bn1"), activation, name + "_act1")
+        y = norm(conv(y, filters, 3, 1, name + "_conv2", **kw), name + "_bn2")
+    else:
+        out_channels = filters * expansion
+        y = conv(x, filters, 1, strides, name + "_conv1", **kw)
+        y = act(norm(y, name + "_bn1"), activation, name + "_act1")
+        y = conv(y, filters, 3, 1, name + "_conv2", **kw)
+        y = act(norm(y, name + "_bn2"), activation, name + "_act2")
+        y = norm(conv(y, out_channels, 1, 1, name + "_conv3", **kw), name + "_bn3")
+    if se_ratio:
+        y = squeeze_excite(y, out_channels // se_ratio, name + "_se")
+    shortcut = x
+    if strides != 1 or x.shape[-1] != out_channels:
+        shortcut = conv(x, out_channels, 1, strides, name + "_shortcut_conv", **kw)
+        shortcut = norm(shortcut, name + "_shortcut_bn")
+    y = layers.Add(name=name + "_add")([y, shortcut])
+    return act(y, activation, name + "_out") if activation_after_add else y
+'''  # the exported twin of the function above
+
+
 def expand_dense_block(e: Expander, x: list[Tensor], s: DenseBlockSpec) -> Tensor:
     """Each layer: BN-ReLU-(1x1 conv 4k, BN-ReLU)-3x3 conv k, concatenated onto its input."""
     y = x[0]
@@ -152,14 +191,44 @@ def expand_dense_block(e: Expander, x: list[Tensor], s: DenseBlockSpec) -> Tenso
     return y
 
 
+KERAS_DENSE_BLOCK = '''def dense_block({signature}):
+    """DenseNet: each layer BN-ReLU-(1x1 conv 4k, BN-ReLU)-3x3 conv k, concatenated onto x."""
+    for i in range(1, num_layers + 1):
+        p = f"{{name}}_l{{i}}"
+        h = act(bn(x, p + "_bn1", 1.001e-5), "relu", p + "_relu1")
+        if bottleneck:
+            h = conv(h, 4 * growth_rate, 1, 1, p + "_conv1")
+            h = act(bn(h, p + "_bn2", 1.001e-5), "relu", p + "_relu2")
+        h = conv(h, growth_rate, 3, 1, p + "_conv2")
+        if dropout:
+            h = layers.Dropout(dropout, name=p + "_drop")(h)
+        x = layers.Concatenate(name=p + "_concat")([x, h])
+    return x
+'''  # the exported twin of the function above
+
+
 def expand_transition(e: Expander, x: list[Tensor], s: TransitionSpec) -> Tensor:
     y = act(e, bn(e, x[0], "bn", 1.001e-5), "relu", "relu")
     y = conv(e, y, "conv", max(1, int(x[0].shape[-1] * s.compression)), 1)
     return e.layer("pool", "avg_pool", y, pool_size=(2, 2), strides=(2, 2), padding="valid")
 
 
+KERAS_TRANSITION = '''def transition_block({signature}):
+    """Between dense blocks: BN-ReLU, 1x1 conv keeping a fraction of channels, 2x2 pool."""
+    y = act(bn(x, name + "_bn", 1.001e-5), "relu", name + "_relu")
+    y = conv(y, max(1, int(x.shape[-1] * compression)), 1, 1, name + "_conv")
+    return layers.AveragePooling2D(2, strides=2, name=name + "_pool")(y)
+'''  # the exported twin of the function above
+
+
 def expand_squeeze_excite(e: Expander, x: list[Tensor], s: SqueezeExciteSpec) -> Tensor:
     return squeeze_excite(e, x[0], x[0].shape[-1] // s.ratio if x[0].shape else 1, prefix="se")
+
+
+KERAS_SQUEEZE_EXCITE = '''def squeeze_excite_block({signature}):
+    """Channel attention with reduction ratio r."""
+    return squeeze_excite(x, x.shape[-1] // ratio, name + "_se")
+'''  # the exported twin of the function above
 
 
 def expand_mbconv(e: Expander, x: list[Tensor], s: MBConvSpec) -> Tensor:
@@ -182,6 +251,27 @@ def expand_mbconv(e: Expander, x: list[Tensor], s: MBConvSpec) -> Tensor:
             y = e.layer("drop", "dropout", y, rate=s.drop_rate)
         y = e.layer("add", "add", [y, x0])
     return y
+
+
+KERAS_MBCONV = '''def mbconv_block({signature}):
+    """EfficientNet's inverted residual: expand 1x1, depthwise kxk, SE, project 1x1, skip."""
+    c_in = x.shape[-1]
+    y = x
+    if expand_ratio != 1:
+        y = conv(y, c_in * expand_ratio, 1, 1, name + "_expand_conv")
+        y = act(bn(y, name + "_expand_bn"), activation, name + "_expand_act")
+    y = layers.DepthwiseConv2D(kernel, strides=strides, padding="same", use_bias=False,
+                               name=name + "_dwconv")(y)
+    y = act(bn(y, name + "_bn"), activation, name + "_act")
+    if se_ratio > 0:
+        y = squeeze_excite(y, max(1, int(c_in * se_ratio)), name + "_se")
+    y = bn(conv(y, filters, 1, 1, name + "_project_conv"), name + "_project_bn")
+    if strides == 1 and c_in == filters:
+        if drop_rate > 0:
+            y = layers.Dropout(drop_rate, name=name + "_drop")(y)
+        y = layers.Add(name=name + "_add")([y, x])
+    return y
+'''  # the exported twin of the function above
 
 
 def sep_conv(e: Expander, x: Tensor, local: str, filters: int, kernel: int, strides: int) -> Tensor:
@@ -211,6 +301,19 @@ def expand_normal_cell(e: Expander, x: list[Tensor], s: CellSpec) -> Tensor:
     return e.layer("concat", "concatenate", [b1, b2, b3])
 
 
+KERAS_NORMAL_CELL = '''def normal_cell({signature}):
+    """NASNet-style cell, stride 1: three two-branch sums, concatenated (3 x filters)."""
+    p = bn(conv(act(x, "relu", name + "_in_relu"), filters, 1, 1, name + "_in_conv"),
+           name + "_in_bn")
+    b1 = layers.Add(name=name + "_b1_add")([sep_conv(p, filters, 3, 1, name + "_b1_sep3"), p])
+    b2 = layers.Add(name=name + "_b2_add")([sep_conv(p, filters, 5, 1, name + "_b2_sep5"),
+                                            sep_conv(p, filters, 3, 1, name + "_b2_sep3")])
+    pool = layers.AveragePooling2D(3, strides=1, padding="same", name=name + "_b3_avg")(p)
+    b3 = layers.Add(name=name + "_b3_add")([pool, p])
+    return layers.Concatenate(name=name + "_concat")([b1, b2, b3])
+'''  # the exported twin of the function above
+
+
 def expand_reduction_cell(e: Expander, x: list[Tensor], s: CellSpec) -> Tensor:
     """Stride 2: every branch halves the size, so the cell halves height and width."""
     p = _cell_input(e, x[0], s.filters)
@@ -221,3 +324,51 @@ def expand_reduction_cell(e: Expander, x: list[Tensor], s: CellSpec) -> Tensor:
     b3 = e.layer("b3_add", "add", [_pool(e, p, "b3_avg", "avg_pool", 2),
                                    sep_conv(e, p, "b3_sep5", s.filters, 5, 2)])
     return e.layer("concat", "concatenate", [b1, b2, b3])
+
+
+KERAS_REDUCTION_CELL = '''def reduction_cell({signature}):
+    """NASNet-style cell, stride 2: every branch halves height and width."""
+    p = bn(conv(act(x, "relu", name + "_in_relu"), filters, 1, 1, name + "_in_conv"),
+           name + "_in_bn")
+    b1 = layers.Add(name=name + "_b1_add")([sep_conv(p, filters, 5, 2, name + "_b1_sep5"),
+                                            sep_conv(p, filters, 7, 2, name + "_b1_sep7")])
+    pool = layers.MaxPooling2D(3, strides=2, padding="same", name=name + "_b2_max")(p)
+    b2 = layers.Add(name=name + "_b2_add")([pool, sep_conv(p, filters, 7, 2, name + "_b2_sep7")])
+    pool = layers.AveragePooling2D(3, strides=2, padding="same", name=name + "_b3_avg")(p)
+    b3 = layers.Add(name=name + "_b3_add")([pool, sep_conv(p, filters, 5, 2, name + "_b3_sep5")])
+    return layers.Concatenate(name=name + "_concat")([b1, b2, b3])
+'''  # the exported twin of the function above
+
+
+def _block(name: str, title: str, spec: type[Spec], expand, keras_source: str, doc: str,
+           key_params: tuple[str, ...]) -> BlockKind:
+    return BlockKind(name, title, "Blocks", spec, expand, doc, "block", key_params,
+                     keras_source=keras_source)
+
+
+BLOCK_KINDS: list[BlockKind] = [
+    _block("conv_bn_act", "Conv-BN-Act", ConvBnActSpec, expand_conv_bn_act, KERAS_CONV_BN_ACT,
+           "Convolution, batch norm, activation: the unit modern CNNs are built from.",
+           ("filters", "kernel", "strides")),
+    _block("residual", "Residual block", ResidualSpec, expand_residual, KERAS_RESIDUAL,
+           "Learns F(x) = H(x) - x and adds x back, so depth does no harm (ResNet).",
+           ("variant", "filters", "strides")),
+    _block("dense_block", "Dense block", DenseBlockSpec, expand_dense_block, KERAS_DENSE_BLOCK,
+           "Every layer sees all earlier feature maps, concatenated; growth rate k (DenseNet).",
+           ("layers", "growth_rate")),
+    _block("transition", "Transition", TransitionSpec, expand_transition, KERAS_TRANSITION,
+           "Between dense blocks: 1x1 conv compresses channels, pooling halves the size.",
+           ("compression",)),
+    _block("squeeze_excite", "Squeeze-Excitation", SqueezeExciteSpec, expand_squeeze_excite,
+           KERAS_SQUEEZE_EXCITE,
+           "Channel attention: pool each channel, a small MLP with sigmoid re-weights them.",
+           ("ratio",)),
+    _block("mbconv", "MBConv", MBConvSpec, expand_mbconv, KERAS_MBCONV,
+           "EfficientNet's inverted residual: widen, depthwise conv, SE, project back.",
+           ("filters", "expand_ratio", "kernel", "strides")),
+    _block("normal_cell", "Normal cell", CellSpec, expand_normal_cell, KERAS_NORMAL_CELL,
+           "A NASNet-style searched cell that keeps the size (stride 1).", ("filters",)),
+    _block("reduction_cell", "Reduction cell", CellSpec, expand_reduction_cell,
+           KERAS_REDUCTION_CELL,
+           "A NASNet-style searched cell that halves the size (stride 2).", ("filters",)),
+]

@@ -9,8 +9,9 @@ from shapes (a residual block adds a 1x1 projection only when the shape changes)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
-from .shapes import RULES, Shape
+from .shapes import Shape
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class LayerInfo:
     trainable: int
     non_trainable: int
     flops: int
+    gate: bool = False  # its activation is a gate (SE's sigmoid), not a study knob
+
 
     @property
     def params_total(self) -> int:
@@ -42,8 +45,11 @@ class LayerInfo:
 class Expander:
     """Collects the layers of one block; names are `prefix_local` (hierarchical, as in Keras)."""
 
-    def __init__(self, prefix: str | None) -> None:
+    def __init__(self, prefix: str | None, rules: dict[str, Callable] | None = None) -> None:
+        if rules is None:  # the kinds' rules (kinds.py imports this module, so look up late)
+            from .kinds import LAYER_RULES as rules
         self.prefix = prefix
+        self.rules = rules
         self.layers: list[LayerInfo] = []
 
     def name(self, local: str | None) -> str:
@@ -52,11 +58,13 @@ class Expander:
         return f"{self.prefix}_{local}" if self.prefix else local
 
     def layer(self, local: str | None, kind: str, inputs: Tensor | list[Tensor],
-              **params) -> Tensor:
+              gate: bool = False, **params) -> Tensor:
+        """Add one primitive layer; `gate` marks an activation that gates (an attention
+        weight in [0, 1]) so a run's activation override leaves it alone."""
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        cost = RULES[kind](params, [t.shape for t in inputs])  # may raise ShapeProblem
+        cost = self.rules[kind](params, [t.shape for t in inputs])  # may raise ShapeProblem
         name = self.name(local)
         self.layers.append(LayerInfo(name, kind, params, tuple(t.layer for t in inputs),
                                      cost.output_shape, cost.trainable, cost.non_trainable,
-                                     cost.flops))
+                                     cost.flops, gate))
         return Tensor(name, cost.output_shape)

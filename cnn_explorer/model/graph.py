@@ -1,17 +1,17 @@
 """The design graph: blocks with stable ids, connections between ports, and change events.
 
 Views never edit it directly: undo commands call the mutation API (`add_block`, `remove_block`,
-`connect`, `disconnect`, `set_param`, `rename`, `move`), and each call emits one `GraphEvent`
-to subscribers. Getters return copies, so no view can change the design behind its back.
+`connect`, `disconnect`, `set_param`, `rename`, `move`), and each call emits one typed event
+(`BlockAdded`, `Connected`, `ParamChanged`, ...) to subscribers. Blocks are frozen, their
+parameters included, and lists are copies, so no view can change the design behind its back.
+Names and connections are checked here, once (`check_name`, `check_connect`, `fresh_name`).
 Inference is cached and recomputed lazily after a change (`report()`).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -25,17 +25,19 @@ from .errors import (
     PortTakenError,
     UnknownBlockError,
 )
+from .frozen import FrozenParams, freeze
 from .kinds import kind as lookup_kind
-from .spec import Spec
+from .order import topological_sort
+from .spec import Spec, spec_fields
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")  # always fullmatch: "$" allows a "\n"
+NAME_RULE = "a letter then letters, digits or _ (at most 64; it becomes the Keras layer name)"
 
 
 def check_name(name: str) -> None:
     """Raise ParameterError unless `name` can be a block (and Keras layer) name."""
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
-        raise ParameterError(f"block '{name}'", "name", "a letter then letters, digits or _ "
-                             "(at most 64; it becomes the Keras layer name)", name)
+        raise ParameterError(f"block '{name}'", "name", NAME_RULE, name)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class Block:
     kind: str
     name: str
     params: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.params, FrozenParams):
+            object.__setattr__(self, "params", freeze(self.params))
 
     def spec(self) -> Spec:
         return self._spec
@@ -69,9 +75,47 @@ class Connection:
 
 @dataclass(frozen=True)
 class GraphEvent:
-    kind: str  # block_added, block_removed, connected, disconnected, param_changed, renamed, moved
-    block_id: str | None = None
-    detail: dict = field(default_factory=dict)
+    """Base of the graph's events; views dispatch on the subclass."""
+
+    block_id: str
+
+
+@dataclass(frozen=True)
+class BlockAdded(GraphEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class BlockRemoved(GraphEvent):
+    block: Block
+
+
+@dataclass(frozen=True)
+class Connected(GraphEvent):
+    connection: Connection
+
+
+@dataclass(frozen=True)
+class Disconnected(GraphEvent):
+    connection: Connection
+
+
+@dataclass(frozen=True)
+class ParamChanged(GraphEvent):
+    name: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Renamed(GraphEvent):
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Moved(GraphEvent):
+    old: tuple[float, float] | None
 
 
 def spec_for(kind_name: str, params: dict, block_name: str = "") -> Spec:
@@ -83,13 +127,17 @@ def spec_for(kind_name: str, params: dict, block_name: str = "") -> Spec:
     except ParameterError as exc:
         raise ParameterError(label, exc.field, exc.allowed, exc.value) from None
     except TypeError as exc:  # an unknown field name
-        allowed = ", ".join(f["name"] for f in _fields(bk.spec)) or "no parameters"
+        allowed = ", ".join(f["name"] for f in spec_fields(bk.spec)) or "no parameters"
         raise ParameterError(label, "parameters", f"among: {allowed}", str(exc)) from None
 
 
-def _fields(spec_cls: type[Spec]) -> list[dict]:
-    from .spec import spec_fields
-    return spec_fields(spec_cls)
+def fresh_name(base: str, taken: set[str] | frozenset[str]) -> str:
+    """`base_1`, `base_2`, ...: the first not taken (a trailing `_3` of base is dropped first)."""
+    stem = base.rstrip("0123456789").rstrip("_") or "block"
+    n = 1
+    while f"{stem}_{n}" in taken:
+        n += 1
+    return f"{stem}_{n}"
 
 
 class Graph:
@@ -170,10 +218,6 @@ class Graph:
     def subscribe(self, listener: Callable[[GraphEvent], None]) -> None:
         self._listeners.append(listener)
 
-    def unsubscribe(self, listener: Callable[[GraphEvent], None]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Group many edits (a preset load, a paste): events are delivered once it ends."""
@@ -204,7 +248,7 @@ class Graph:
                   block_id: str | None = None, position: tuple[float, float] | None = None) -> str:
         bk = lookup_kind(kind)
         name = name or self.unique_name(bk.name)
-        self._check_name(name, None)
+        self.check_name(name, None)
         spec = spec_for(kind, dict(params or {}), name)
         if block_id is None:
             block_id = f"b{self._next_id}"
@@ -218,7 +262,7 @@ class Graph:
         self._blocks[block_id] = Block(block_id, kind, name, spec.to_dict())
         if position is not None:
             self._positions[block_id] = (float(position[0]), float(position[1]))
-        self._emit(GraphEvent("block_added", block_id))
+        self._emit(BlockAdded(block_id))
         return block_id
 
     def remove_block(self, block_id: str) -> tuple[Block, list[Connection]]:
@@ -229,7 +273,7 @@ class Graph:
             self.disconnect(c.dst, c.port)
         del self._blocks[block_id]
         self._positions.pop(block_id, None)
-        self._emit(GraphEvent("block_removed", block_id, {"block": block}))
+        self._emit(BlockRemoved(block_id, block))
         return block, removed
 
     def check_connect(self, src: str, dst: str, port: int = 0) -> None:
@@ -251,21 +295,21 @@ class Graph:
         self.check_connect(src, dst, port)
         conn = Connection(src, dst, port)
         self._connections.append(conn)
-        self._emit(GraphEvent("connected", dst, {"connection": conn}))
+        self._emit(Connected(dst, conn))
         return conn
 
     def disconnect(self, dst: str, port: int = 0) -> Connection:
         for conn in self._connections:
             if conn.dst == dst and conn.port == port:
                 self._connections.remove(conn)
-                self._emit(GraphEvent("disconnected", dst, {"connection": conn}))
+                self._emit(Disconnected(dst, conn))
                 return conn
         raise DesignError(f"input port {port} of '{self.block(dst).name}' is not connected")
 
     def set_param(self, block_id: str, name: str, value: Any) -> Any:
         """Set one parameter (validated); returns the old value for undo."""
         block = self.block(block_id)
-        params = copy.deepcopy(block.params)
+        params = dict(block.params)
         old = params.get(name)
         params[name] = value
         spec = spec_for(block.kind, params, block.name)
@@ -278,40 +322,40 @@ class Graph:
             for conn in [c for c in self._connections if c.dst == block_id
                          and c.port >= self.input_ports(block_id)]:
                 self.disconnect(conn.dst, conn.port)
-        self._emit(GraphEvent("param_changed", block_id, {"name": name, "old": old,
-                                                          "new": new_params[name]}))
+        self._emit(ParamChanged(block_id, name, old, self._blocks[block_id].params[name]))
         return old
-
-    def set_params(self, block_id: str, params: dict) -> dict:
-        """Replace every parameter at once (paste, import); returns the old ones."""
-        block = self.block(block_id)
-        spec = spec_for(block.kind, params, block.name)
-        self._blocks[block_id] = replace(block, params=spec.to_dict())
-        self._emit(GraphEvent("param_changed", block_id, {"name": None}))
-        return block.params
 
     def rename(self, block_id: str, name: str) -> str:
         block = self.block(block_id)
-        self._check_name(name, block_id)
+        self.check_name(name, block_id)
         self._blocks[block_id] = replace(block, name=name)
-        self._emit(GraphEvent("renamed", block_id, {"old": block.name, "new": name}))
+        self._emit(Renamed(block_id, block.name, name))
         return block.name
 
     def move(self, block_id: str, position: tuple[float, float]) -> tuple[float, float] | None:
         self.block(block_id)
         old = self._positions.get(block_id)
         self._positions[block_id] = (float(position[0]), float(position[1]))
-        self._emit(GraphEvent("moved", block_id, {"old": old}))
+        self._emit(Moved(block_id, old))
         return old
 
     def unique_name(self, base: str) -> str:
-        taken = {b.name for b in self._blocks.values()}
-        n = 1
-        while f"{base}_{n}" in taken:
-            n += 1
-        return f"{base}_{n}"
+        """A name no block has yet: `base_1`, `base_2`, ..."""
+        return fresh_name(base, self.names())
 
-    def _check_name(self, name: str, block_id: str | None) -> None:
+    def names(self) -> set[str]:
+        return {b.name for b in self._blocks.values()}
+
+    def check_new_names(self, names: list[str]) -> None:
+        """Raise what adding blocks with these names would raise (valid, free, distinct)."""
+        for name in names:
+            self.check_name(name)
+        if len(set(names)) != len(names):
+            raise DesignError("two new blocks would have the same name")
+
+    def check_name(self, name: str, block_id: str | None = None) -> None:
+        """Raise what `add_block` / `rename` would raise for this name (block_id: the block
+        being renamed, which may keep its own name)."""
         check_name(name)
         for b in self._blocks.values():
             if b.name == name and b.id != block_id:
@@ -332,20 +376,7 @@ class Graph:
 
     def topological_order(self) -> list[str]:
         """Blocks in an order where each comes after all its inputs (Kahn, stable by id order)."""
-        indegree = {bid: 0 for bid in self._blocks}
-        children: dict[str, list[str]] = {bid: [] for bid in self._blocks}
-        for c in self._connections:
-            indegree[c.dst] += 1
-            children[c.src].append(c.dst)
-        ready = deque(bid for bid, d in indegree.items() if d == 0)
-        order = []
-        while ready:
-            bid = ready.popleft()
-            order.append(bid)
-            for child in children[bid]:
-                indegree[child] -= 1
-                if indegree[child] == 0:
-                    ready.append(child)
+        order = topological_sort(self._blocks, ((c.src, c.dst) for c in self._connections))
         if len(order) != len(self._blocks):
             raise CycleError("the graph has a cycle")
         return order

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
+from . import shapes as rule
+from .blockkind import BlockKind
 from .errors import ParameterError
 from .expand import Expander, Tensor
 from .spec import ACTIVATIONS, INITIALIZERS, PADDINGS, Spec, param, size_param
@@ -154,7 +157,7 @@ def conv_params(s: Conv2DSpec) -> dict:
                 kernel_initializer=s.kernel_initializer)
 
 
-def one(kind: str, params) -> callable:
+def one(kind: str, params: Callable[[Spec], dict]) -> Callable:
     """An expansion for a single-layer block: the layer takes the block's own name."""
 
     def expand(e: Expander, x: list[Tensor], s: Spec) -> Tensor:
@@ -170,3 +173,86 @@ def expand_input(e: Expander, x: list[Tensor], s: InputSpec) -> Tensor:
 def expand_classifier(e: Expander, x: list[Tensor], s: ClassifierSpec) -> Tensor:
     return e.layer(None, "dense", x, units=s.classes, activation="softmax", use_bias=True,
                    kernel_initializer="glorot_uniform")
+
+
+def _layer(name: str, title: str, spec: type[Spec], params: Callable[[Spec], dict], doc: str,
+           family: str, key_params: tuple[str, ...], layer_rule: Callable) -> BlockKind:
+    """A single-layer kind: its one layer has the kind's name, parameters and shape rule."""
+    return BlockKind(name, title, "Layers", spec, one(name, params), doc, family, key_params,
+                     layer_rule)
+
+
+def _pool(s: PoolSpec) -> dict:
+    return dict(pool_size=s.pool_size, strides=s.strides, padding=s.padding)
+
+
+def _none(s: Spec) -> dict:
+    return {}
+
+
+LAYER_KINDS: list[BlockKind] = [
+    BlockKind("input", "Input", "Layers", InputSpec, expand_input,
+              "The image that enters the network: height x width x channels.", "io",
+              ("height", "width", "channels"), rule.input_layer),
+    _layer("conv2d", "Conv2D", Conv2DSpec, conv_params,
+           "Slides learned filters over the image; each filter finds one local pattern.",
+           "conv", ("filters", "kernel", "strides"), rule.conv2d),
+    _layer("depthwise_conv2d", "DepthwiseConv2D", DepthwiseConv2DSpec, lambda s: dict(
+        kernel=s.kernel, strides=s.strides, padding=s.padding,
+        depth_multiplier=s.depth_multiplier, dilation=s.dilation, activation=s.activation,
+        use_bias=s.use_bias),
+        "One filter per channel: the cheap spatial half of a separable convolution.",
+        "conv", ("kernel", "strides"), rule.depthwise_conv2d),
+    _layer("batch_norm", "BatchNorm", BatchNormSpec, lambda s: dict(
+        momentum=s.momentum, epsilon=s.epsilon, center=s.center, scale=s.scale),
+        "Re-centres and re-scales activations per channel, so deep nets train.",
+        "norm", ("momentum",), rule.batch_norm),
+    _layer("activation", "Activation", ActivationSpec, lambda s: dict(activation=s.activation),
+           "A non-linearity; sigmoid saturates and shrinks gradients, ReLU does not.",
+           "act", ("activation",), rule.elementwise),
+    _layer("max_pool", "MaxPool", PoolSpec, _pool,
+           "Keeps the strongest response in each window; stride < size overlaps (AlexNet).",
+           "pool", ("pool_size", "strides"), rule.max_pool),
+    _layer("avg_pool", "AvgPool", PoolSpec, _pool,
+           "Averages each window: a smooth way to shrink the image.",
+           "pool", ("pool_size", "strides"), rule.avg_pool),
+    _layer("global_avg_pool", "GlobalAvgPool", GlobalAvgPoolSpec,
+           lambda s: dict(keepdims=s.keepdims),
+           "Averages each channel to one number: the parameter-free head of ResNet.",
+           "pool", ("keepdims",), rule.global_avg_pool),
+    _layer("flatten", "Flatten", EmptySpec, _none,
+           "Unrolls an image into a vector so Dense layers can follow.",
+           "shape", (), rule.flatten),
+    _layer("dense", "Dense", DenseSpec, lambda s: dict(
+        units=s.units, activation=s.activation, use_bias=s.use_bias,
+        kernel_initializer=s.kernel_initializer),
+        "Fully connected: every input feeds every unit (where VGG's parameters live).",
+        "dense", ("units", "activation"), rule.dense),
+    _layer("dropout", "Dropout", DropoutSpec, lambda s: dict(rate=s.rate),
+           "Zeroes random units while training so the net cannot rely on any one.",
+           "dense", ("rate",), rule.identity),
+    _layer("add", "Add", MergeSpec, _none,
+           "Sums equal-shaped inputs: the skip connection of a residual block.",
+           "merge", ("inputs",), rule.add),
+    _layer("concatenate", "Concatenate", MergeSpec, _none,
+           "Stacks inputs along channels: how DenseNet reuses every earlier feature map.",
+           "merge", ("inputs",), rule.concatenate),
+    _layer("multiply", "Multiply", MergeSpec, _none,
+           "Element-wise product: how squeeze-excitation re-weights channels.",
+           "merge", ("inputs",), rule.multiply),
+    _layer("zero_padding2d", "ZeroPadding2D", ZeroPaddingSpec,
+           lambda s: dict(padding=((s.top, s.bottom), (s.left, s.right))),
+           "Adds a border of zeros around the image.",
+           "shape", ("top", "bottom", "left", "right"), rule.zero_padding2d),
+    _layer("reshape", "Reshape", ReshapeSpec, lambda s: dict(target_shape=s.target_shape),
+           "Reinterprets the tensor with another shape of the same size.",
+           "shape", ("target_shape",), rule.reshape),
+    BlockKind("classifier", "Classifier", "Layers", ClassifierSpec, expand_classifier,
+              "Dense + softmax: turns features into one probability per class.", "io",
+              ("classes",)),
+    _layer("opaque", "Imported layer", OpaqueSpec, lambda s: dict(
+        class_name=s.class_name, config=s.config, input_shapes=s.input_shapes,
+        output_shape=s.output_shape, trainable=s.trainable, non_trainable=s.non_trainable),
+        "A Keras layer kept as it was imported; it has no block of its own.",
+        "shape", ("class_name",), rule.opaque),
+]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .order import topological_sort
+
 CARD_WIDTH = 220.0
 CARD_HEIGHT = 96.0
 H_GAP = 50.0   # between cards of one rank
@@ -33,21 +35,12 @@ class LayoutBox:
 def ranks(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     """Longest-path rank of each node (inputs at 0); nodes keep their given order on ties."""
     parents: dict[str, list[str]] = {n: [] for n in nodes}
-    children: dict[str, list[str]] = {n: [] for n in nodes}
     for src, dst in edges:
         if src in parents and dst in parents:
             parents[dst].append(src)
-            children[src].append(dst)
-    indegree = {n: len(parents[n]) for n in nodes}
-    ready = [n for n in nodes if indegree[n] == 0]
     rank: dict[str, int] = {}
-    while ready:
-        n = ready.pop(0)
+    for n in topological_sort(nodes, edges):
         rank[n] = max((rank[p] + 1 for p in parents[n]), default=0)
-        for c in children[n]:
-            indegree[c] -= 1
-            if indegree[c] == 0:
-                ready.append(c)
     for n in nodes:  # nodes on a cycle (should not happen): put them after everything else
         rank.setdefault(n, max(rank.values(), default=-1) + 1)
     return rank

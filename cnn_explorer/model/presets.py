@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from .errors import DesignError, ParameterError
 from .files import Design
 from .graph import Graph
 from .settings import RunSettings
+from .spec import ACTIVATIONS, check_value
 
 
 class Chain:
@@ -205,43 +206,100 @@ def nasnet_cells(g: Graph, filters: int = 16, normal_per_stage: int = 2, classes
 
 
 @dataclass(frozen=True)
+class Knob:
+    """One setting of a preset: its default, what is allowed, and how a dialog steps it."""
+
+    name: str
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    step: float = 1
+    hint: str = ""  # a rule the range cannot say, e.g. "6n+2" for CIFAR ResNet depths
+    choices: tuple | None = None
+    doc: str = ""
+
+    @property
+    def kind(self) -> str:
+        if self.choices:
+            return "choice"
+        return {bool: "bool", int: "int", float: "float"}.get(type(self.default), "any")
+
+    def check(self, preset: str, value: Any) -> Any:
+        meta = {"low": self.low, "high": self.high, "choices": self.choices, "kind": self.kind,
+                "doc": self.doc}
+        return check_value(f"preset {preset}", self.name, meta, value)
+
+
+def _classes(default: int) -> Knob:
+    return Knob("classes", default, 1, 100000, doc="outputs of the classifier")
+
+
+_DEPTH_DOC = "layers with weights; CIFAR ResNets take 6n+2"
+_ACTIVATION = Knob("activation", "relu", choices=ACTIVATIONS, doc="every hidden activation")
+_BATCH_NORM = Knob("batch_norm", True, doc="without it, deep plain nets stop learning")
+
+
+@dataclass(frozen=True)
 class Preset:
     name: str
     description: str
     build: Callable[..., None]
-    defaults: dict
+    knobs: tuple[Knob, ...]
+
+    @property
+    def defaults(self) -> dict:
+        return {k.name: k.default for k in self.knobs}
+
+    def knob(self, name: str) -> Knob:
+        for k in self.knobs:
+            if k.name == name:
+                return k
+        allowed = ", ".join(k.name for k in self.knobs) or "none"
+        raise ParameterError(f"preset {self.name}", name, f"one of its knobs ({allowed})")
+
+
+def _depth(default: int, low: int = 8, high: int = 200, hint: str = "6n+2") -> Knob:
+    return Knob("depth", default, low, high, step=6, hint=hint, doc=_DEPTH_DOC)
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("plain-cnn", "the notes' starter: conv16-pool-conv32-pool-dense256-dense100 "
-           "(CIFAR-100)", plain_cnn, {"classes": 100}),
+           "(CIFAR-100)", plain_cnn, (_classes(100),)),
     Preset("alexnet", "AlexNet at CIFAR size: ReLU, overlapping pooling, dropout",
-           alexnet, {"classes": 10}),
+           alexnet, (_classes(10),)),
     Preset("vgg16", "VGG-16 from the notes' block list [2,2,3,3,3] x [64..512], CIFAR-10 head",
-           vgg, {"num_cnn_list": (2, 2, 3, 3, 3), "channel_list": (64, 128, 256, 512, 512),
-                 "classes": 10}),
+           vgg, (Knob("num_cnn_list", (2, 2, 3, 3, 3), doc="convolutions per block"),
+                 Knob("channel_list", (64, 128, 256, 512, 512), doc="channels per block"),
+                 _classes(10))),
     Preset("vgg19", "VGG-19: block list [2,2,4,4,4]", vgg,
-           {"num_cnn_list": (2, 2, 4, 4, 4), "channel_list": (64, 128, 256, 512, 512),
-            "classes": 10}),
+           (Knob("num_cnn_list", (2, 2, 4, 4, 4), doc="convolutions per block"),
+            Knob("channel_list", (64, 128, 256, 512, 512), doc="channels per block"),
+            _classes(10))),
     Preset("resnet20", "ResNet-20 for CIFAR (paper table: 0.27M parameters)", resnet_cifar,
-           {"depth": 20, "classes": 10}),
+           (_depth(20), _classes(10))),
     Preset("resnet56", "ResNet-56 for CIFAR (paper table: 0.85M parameters)", resnet_cifar,
-           {"depth": 56, "classes": 10}),
+           (_depth(56), _classes(10))),
     Preset("resnet50", "ResNet-50: bottleneck stages [3,4,6,3] on a 32x32 input", resnet50,
-           {"classes": 10}),
+           (_classes(10),)),
     Preset("densenet-bc-100", "DenseNet-BC, L=100, growth rate k=12 (about 0.8M parameters)",
-           densenet_bc, {"depth": 100, "growth_rate": 12, "classes": 10}),
+           densenet_bc, (_depth(100, 10, 250, "6n+4"),
+                         Knob("growth_rate", 12, 1, 64, doc="k: channels each layer adds"),
+                         _classes(10))),
     Preset("se-resnet", "ResNet-20 with squeeze-excitation (r=8) inside every residual block",
-           resnet_cifar, {"depth": 20, "se_ratio": 8, "classes": 10}),
+           resnet_cifar, (_depth(20), Knob("se_ratio", 8, 0, 64, doc="SE reduction ratio r"),
+                          _classes(10))),
     Preset("efficientnet-b0", "EfficientNet-B0 on CIFAR; phi scales depth, width, resolution",
-           efficientnet, {"phi": 0.0, "classes": 10}),
+           efficientnet, (Knob("phi", 0.0, 0.0, 7.0, 0.25, doc="compound scaling exponent"),
+                          _classes(10))),
     Preset("nasnet-cells", "NASNet-style normal and reduction cells stacked", nasnet_cells,
-           {"filters": 16, "classes": 10}),
+           (Knob("filters", 16, 4, 256, 4, doc="channels of the first stage's cells"),
+            _classes(10))),
     Preset("plain-deep", "plain net of depth N (no shortcuts): shows the degradation problem",
-           plain_deep, {"depth": 20, "classes": 10, "batch_norm": True}),
+           plain_deep, (_depth(20), _classes(10), _BATCH_NORM, _ACTIVATION)),
     Preset("residual-deep", "residual net of depth N: the same layers plus identity shortcuts "
            "(no activation after the add)", resnet_cifar,
-           {"depth": 20, "classes": 10, "batch_norm": True, "activation_after_add": False}),
+           (_depth(20), _classes(10), _BATCH_NORM, _ACTIVATION,
+            Knob("activation_after_add", False, doc="on: ReLU after the add, as in ResNet"))),
 ]}
 
 
@@ -251,43 +309,18 @@ def build_preset(name: str, **params) -> Design:
         preset = PRESETS[name]
     except KeyError:
         raise DesignError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}") from None
-    unknown = set(params) - set(preset.defaults) - {"activation", "batch_norm"}
-    if unknown:
-        raise ParameterError(f"preset {name}", ", ".join(sorted(unknown)),
-                             f"among {', '.join(preset.defaults)}")
-    for key, value in params.items():
-        _check_knob(name, key, value, {**KNOB_DEFAULTS, **preset.defaults}[key])
+    values = preset.defaults
+    for knob, value in params.items():  # an unknown knob raises, naming the allowed ones
+        values[knob] = preset.knob(knob).check(name, value)
     graph = Graph()
     try:
-        preset.build(graph, **{**preset.defaults, **params})
+        preset.build(graph, **values)
     except (TypeError, ValueError, ZeroDivisionError, IndexError) as exc:
         raise ParameterError(f"preset {name}", ", ".join(params) or "defaults",
                              "values this preset can be built with", str(exc)) from None
-    classes = {**preset.defaults, **params}.get("classes", 10)
+    classes = values.get("classes", 10)
     settings = RunSettings(dataset="cifar100" if classes == 100 else "sample")
     title = name if not params else name + "(" + ", ".join(f"{k}={v}" for k, v in
                                                          params.items()) + ")"
     return Design(graph, settings, title)
 
-
-KNOB_DEFAULTS = {"activation": "relu", "batch_norm": True}
-MAX_KNOB = 10_000  # depth, classes, widths: a preset of 10,000 blocks still loads in a second
-
-
-def _check_knob(preset: str, key: str, value: object, default: object) -> None:
-    """A knob must have its default's type and a sane size, so a build cannot run away."""
-    where = f"preset {preset}"
-    if isinstance(default, bool) or isinstance(default, str):
-        if type(value) is not type(default):
-            raise ParameterError(where, key, f"{type(default).__name__} like {default!r}", value)
-    elif isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_KNOB:
-            raise ParameterError(where, key, f"a whole number from 1 to {MAX_KNOB:,}", value)
-    elif isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 8:
-            raise ParameterError(where, key, "a number from 0 to 8", value)
-    elif isinstance(default, tuple):
-        if not isinstance(value, (list, tuple)) or not 0 < len(value) <= 16 or not all(
-                isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_KNOB
-                for v in value):
-            raise ParameterError(where, key, "a list of 1 to 16 whole numbers", value)

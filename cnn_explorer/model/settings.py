@@ -1,10 +1,15 @@
-"""Run settings: what a training run needs besides the graph. Plain data, saved in design files."""
+"""Run settings: what a training run needs besides the graph. Plain data, saved in design files.
+
+Declared with the same field metadata as the block specs (`spec.param`: range, choices, doc),
+so the training form builds its editors from it and the model and the form share one range.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 from .errors import ParameterError
+from .spec import Spec, param
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "cosine", "step")
@@ -12,68 +17,48 @@ DATASETS = ("sample", "cifar10", "cifar100")  # or a path to an .npz file
 INITIALIZER_OVERRIDES = ("none", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal",
                          "random_normal", "zeros")
 ACTIVATION_OVERRIDES = ("none", "relu", "sigmoid", "tanh", "swish", "gelu", "elu", "linear")
+OWNER = "run settings"  # how errors name them
 
 
 @dataclass(frozen=True)
-class RunSettings:
+class RunSettings(Spec):
     """Everything a run needs besides the design itself; frozen so a worker can hold a snapshot."""
 
-    dataset: str = "sample"
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    momentum: float = 0.9
-    schedule: str = "constant"
-    batch_size: int = 128
-    epochs: int = 5
-    subset: int = 0  # 0 = every training image
-    validation_split: float = 0.1
-    augment: bool = False
-    seed: int = 0
-    initializer_override: str = "none"
-    activation_override: str = "none"
-    grad_norm_every: int = 1  # record per-layer gradient norms every k steps
+    dataset: str = param("sample", kind="dataset",
+                         doc="sample (bundled, offline), cifar10, cifar100, or a file path")
+    optimizer: str = param("adam", choices=OPTIMIZERS)
+    learning_rate: float = param(1e-3, 1e-6, 99.0, doc="step size of the optimizer", step=1e-4)
+    momentum: float = param(0.9, 0.0, 0.999, doc="SGD only: how much of the last step carries on")
+    schedule: str = param("constant", choices=SCHEDULES,
+                          doc="step: x0.1 at 1/2 and 3/4 of the run; cosine: smooth decay to 0")
+    batch_size: int = param(128, 1, 8192, doc="images per step (also the memory estimate's)",
+                            step=16)
+    epochs: int = param(5, 1, 1000)
+    subset: int = param(0, 0, 10_000_000, doc="train on the first n images; 0 = all", step=500)
+    validation_split: float = param(0.1, 0.0, 0.9, doc="fraction held out for validation")
+    augment: bool = param(False, doc="random flip, pad and crop")
+    seed: int = param(0, 0, 2**31 - 1)
+    initializer_override: str = param("none", choices=INITIALIZER_OVERRIDES,
+                                      doc="study knob: re-initialise every kernel this way")
+    activation_override: str = param("none", choices=ACTIVATION_OVERRIDES,
+                                     doc="study knob: every hidden activation (gates kept)")
+    grad_norm_every: int = param(1, 1, 1000, doc="record per-layer gradient norms every k steps")
+
+    @classmethod
+    def owner(cls) -> str:
+        return OWNER
 
     def __post_init__(self) -> None:
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _choice("schedule", self.schedule, SCHEDULES)
-        _choice("initializer_override", self.initializer_override, INITIALIZER_OVERRIDES)
-        _choice("activation_override", self.activation_override, ACTIVATION_OVERRIDES)
-        if not isinstance(self.dataset, str) or not 0 < len(self.dataset) <= 4096:
-            raise ParameterError("run settings", "dataset", "a dataset name or an .npz path",
-                                 self.dataset if isinstance(self.dataset, str) else None)
-        for name in ("learning_rate", "momentum", "validation_split"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ParameterError("run settings", name, "a number")
-        if not isinstance(self.augment, bool):
-            raise ParameterError("run settings", "augment", "true or false")
-        if not (0 < self.learning_rate < 100):
-            raise ParameterError("run settings", "learning_rate", "a number in (0, 100)")
-        if not (0 <= self.momentum < 1):
-            raise ParameterError("run settings", "momentum", "a number in [0, 1)")
-        for name, low, high in (("batch_size", 1, 2**20), ("epochs", 1, 10**6),
-                                ("subset", 0, 10**9), ("seed", 0, 2**32 - 1),
-                                ("grad_norm_every", 1, 10**6)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise ParameterError("run settings", name, f"a whole number from {low} to "
-                                     f"{high:,}")
-        if not (0 <= self.validation_split < 1):
-            raise ParameterError("run settings", "validation_split", "a number in [0, 1)")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+        super().__post_init__()
+        if not self.dataset.strip() or len(self.dataset) > 4096:
+            raise ParameterError(OWNER, "dataset", "a dataset name or a file path",
+                                 self.dataset[:80])
 
     @classmethod
     def from_dict(cls, data: dict) -> "RunSettings":
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ParameterError("run settings", ", ".join(sorted(unknown)),
+            raise ParameterError(OWNER, ", ".join(sorted(unknown)),
                                  f"one of {', '.join(sorted(known))}")
         return cls(**data)
-
-
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ParameterError("run settings", name, f"one of {', '.join(allowed)}")

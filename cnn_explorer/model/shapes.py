@@ -1,6 +1,7 @@
 """Shape, parameter and FLOP rules of the primitive layers, as pure functions.
 
-Each rule takes the layer's parameters and its input shapes (without the batch axis) and
+Each block kind of a single layer names its rule (`BlockKind.rule`, model/layers.py); each rule
+takes the layer's parameters and its input shapes (without the batch axis) and
 returns a `LayerCost`. A shape it cannot accept raises `ShapeProblem` whose message quotes the
 shapes; inference turns that into a problem attached to the block. FLOPs count 2 x multiply-adds
 for convolutions and dense layers, and one operation per output element (per pooled element
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+
+from .format import shape as fmt
 
 Shape = tuple[int, ...]
 
@@ -26,10 +28,6 @@ class LayerCost:
     trainable: int = 0
     non_trainable: int = 0
     flops: int = 0
-
-
-def fmt(shape: Shape) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: str, dilation: int = 1) -> int:
@@ -96,6 +94,14 @@ def pool(p: dict, shapes: list[Shape], kind: str = "Pooling") -> LayerCost:
     s = p["strides"] if p.get("strides") else k
     oh, ow = _spatial(kind, shape, k, s, p["padding"])
     return LayerCost((oh, ow, shape[2]), 0, 0, oh * ow * shape[2] * k[0] * k[1])
+
+
+def max_pool(p: dict, shapes: list[Shape]) -> LayerCost:
+    return pool(p, shapes, "MaxPooling2D")
+
+
+def avg_pool(p: dict, shapes: list[Shape]) -> LayerCost:
+    return pool(p, shapes, "AveragePooling2D")
 
 
 def global_avg_pool(p: dict, shapes: list[Shape]) -> LayerCost:
@@ -176,24 +182,3 @@ def opaque(p: dict, shapes: list[Shape]) -> LayerCost:
                            f"{', '.join(fmt(s) for s in expected)} but now gets "
                            f"{', '.join(fmt(s) for s in shapes)}")
     return LayerCost(tuple(p["output_shape"]), p.get("trainable", 0), p.get("non_trainable", 0))
-
-
-RULES: dict[str, Callable[[dict, list[Shape]], LayerCost]] = {
-    "input": input_layer,
-    "conv2d": conv2d,
-    "depthwise_conv2d": depthwise_conv2d,
-    "batch_norm": batch_norm,
-    "activation": elementwise,
-    "max_pool": lambda p, s: pool(p, s, "MaxPooling2D"),
-    "avg_pool": lambda p, s: pool(p, s, "AveragePooling2D"),
-    "global_avg_pool": global_avg_pool,
-    "flatten": flatten,
-    "dense": dense,
-    "dropout": identity,
-    "add": add,
-    "multiply": multiply,
-    "concatenate": concatenate,
-    "reshape": reshape,
-    "zero_padding2d": zero_padding2d,
-    "opaque": opaque,
-}

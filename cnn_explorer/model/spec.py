@@ -19,12 +19,14 @@ PADDINGS = ("valid", "same")
 
 
 def param(default: Any, low: float | None = None, high: float | None = None,
-          choices: tuple | None = None, doc: str = "", kind: str | None = None) -> Any:
-    """A spec field: default value plus what is allowed (range or choices) and a one-line doc."""
+          choices: tuple | None = None, doc: str = "", kind: str | None = None,
+          step: float | None = None) -> Any:
+    """A spec field: default value plus what is allowed (range or choices), a one-line doc and
+    how an editor steps it (optional)."""
     if kind is None:
         kind = {bool: "bool", int: "int", float: "float", str: "choice" if choices else "str",
                 tuple: "tuple", dict: "dict"}.get(type(default), "any")
-    meta = {"low": low, "high": high, "choices": choices, "doc": doc, "kind": kind}
+    meta = {"low": low, "high": high, "choices": choices, "doc": doc, "kind": kind, "step": step}
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
@@ -34,9 +36,14 @@ def param(default: Any, low: float | None = None, high: float | None = None,
 class Spec:
     """Base of every block spec. Subclasses declare fields with `param(...)`."""
 
+    @classmethod
+    def owner(cls) -> str:
+        """How error messages name what holds these fields."""
+        return cls.__name__
+
     def __post_init__(self) -> None:
         for f in fields(self):
-            value = _check(type(self).__name__, f.name, f.metadata, getattr(self, f.name))
+            value = _check(self.owner(), f.name, f.metadata, getattr(self, f.name))
             object.__setattr__(self, f.name, value)
 
     def to_dict(self) -> dict:
@@ -73,6 +80,12 @@ def _allowed(meta: dict) -> str:
     return noun
 
 
+def check_value(owner: str, name: str, meta: dict, value: Any) -> Any:
+    """The value, normalised (3 -> (3, 3) for a size, 2 -> 2.0 for a float), or a
+    ParameterError naming the owner, the field and what is allowed."""
+    return _check(owner, name, meta, value)
+
+
 def _check(block: str, name: str, meta: dict, value: Any) -> Any:
     kind = meta["kind"]
     bad = ParameterError(block, name, _allowed(meta), value)
@@ -104,7 +117,7 @@ def _check(block: str, name: str, meta: dict, value: Any) -> Any:
                 isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
             raise ParameterError(block, name, "a list of whole numbers >= 1", value)
         return tuple(value)
-    if kind == "str":
+    if kind in ("str", "dataset"):
         if not isinstance(value, str):
             raise bad
         return value

@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass
 import keras
 import tensorflow as tf
 
+from cnn_explorer.keras.optimizer import make_optimizer
+from cnn_explorer.model.settings import RunSettings
+
 
 @dataclass(frozen=True)
 class LayerSlot:
@@ -97,26 +100,12 @@ class InstrumentedModel(keras.Model):
                          for ids in self._groups])
 
 
-def make_optimizer(settings, total_steps: int) -> keras.optimizers.Optimizer:
-    """Adam or SGD with momentum, with a constant, cosine or step learning-rate schedule."""
-    lr = settings.learning_rate
-    if settings.schedule == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(1, total_steps))
-    elif settings.schedule == "step":  # x0.1 at half and at three quarters of the run
-        bounds = [max(1, total_steps // 2), max(2, total_steps * 3 // 4)]
-        lr = keras.optimizers.schedules.PiecewiseConstantDecay(
-            bounds, [settings.learning_rate, settings.learning_rate / 10,
-                     settings.learning_rate / 100])
-    if settings.optimizer == "sgd":
-        return keras.optimizers.SGD(lr, momentum=settings.momentum)
-    return keras.optimizers.Adam(lr)
-
-
-def compile_instrumented(inner: keras.Model, settings, total_steps: int,
+def compile_instrumented(inner: keras.Model, settings: RunSettings, total_steps: int,
                          blocks: dict[str, str] | None = None) -> InstrumentedModel:
-    """The wrapper, compiled like a plain classifier so evaluation (validation) is stock Keras."""
+    """The wrapper, compiled like a plain classifier so evaluation (validation) is stock Keras.
+    The optimizer is the one the exported script uses (`keras/optimizer.py`)."""
     model = InstrumentedModel(inner, blocks)
-    model.compile(optimizer=make_optimizer(settings, total_steps),
+    model.compile(optimizer=make_optimizer(settings.to_dict(), total_steps),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 

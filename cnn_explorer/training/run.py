@@ -2,6 +2,8 @@
 
 Runs on whatever thread calls it (the GUI's worker, or the main thread headless). It reports
 only through a RunListener and obeys a RunControl, checked after every batch.
+Importing this module imports Keras and TensorFlow; callers that must stay light import it
+inside a function.
 """
 
 from __future__ import annotations
@@ -12,9 +14,17 @@ import math
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
+from cnn_explorer.keras.build import build_model
+from cnn_explorer.keras.checkpoint import save_design_beside, save_model_atomic
+from cnn_explorer.keras.optimizer import total_steps
+from cnn_explorer.model.files import Design
+from cnn_explorer.model.settings import RunSettings
+
 from .data import DataArrays, load_dataset
+from .instrument import compile_instrumented, current_learning_rate
 from .pipeline import Split, eval_dataset, split_data, train_dataset
 from .records import (
     EpochRecord,
@@ -30,20 +40,13 @@ from .records import (
 FLUSH_EVERY_S = 0.2  # at most ~5 batches of progress a second reach the listener
 
 
-def layer_blocks(design) -> dict[str, str]:
-    """Keras layer name -> block id, from the design's inference report (empty if unavailable)."""
-    try:
-        from cnn_explorer.model.inference import infer
-
-        return dict(infer(design.graph).block_of_layer())
-    except Exception:  # a report that cannot map names only loses the canvas colouring
-        return {}
+def layer_blocks(design: Design) -> dict[str, str]:
+    """Keras layer name -> block id, from the design's inference report."""
+    return dict(design.graph.report().block_of_layer())
 
 
-def build_design_model(design, settings):
+def build_design_model(design: Design, settings: RunSettings) -> keras.Model:
     """The design's Keras model; any failure becomes a TrainingError naming the design."""
-    from cnn_explorer.keras.build import build_model
-
     try:
         return build_model(design.graph, initializer_override=settings.initializer_override,
                            activation_override=settings.activation_override)
@@ -51,13 +54,11 @@ def build_design_model(design, settings):
         raise TrainingError(f"The design does not build: {exc}") from exc
 
 
-def train_design(design, settings, *, control: RunControl | None = None,
+def train_design(design: Design, settings: RunSettings, *, control: RunControl | None = None,
                  listener: RunListener | None = None, data: DataArrays | None = None,
                  checkpoint: Path | None = None, fallback_to_sample: bool = False,
                  label: str = "") -> RunResult:
     """Train a frozen design snapshot; its JSON (with `settings`) goes beside the checkpoint."""
-    import keras
-
     control, listener = control or RunControl(), listener or RunListener()
     if data is None:
         listener.on_status(f"Loading dataset {settings.dataset}...")
@@ -69,14 +70,13 @@ def train_design(design, settings, *, control: RunControl | None = None,
     keras.utils.set_random_seed(settings.seed)
     model = build_design_model(design, settings)
     if checkpoint is not None:
-        save_design_beside(design, settings, Path(checkpoint))
+        save_design_beside(dataclasses.replace(design, settings=settings), checkpoint)
     check_classes(model, data)
     split = split_data(data, subset=settings.subset, validation_split=settings.validation_split,
                        seed=settings.seed)
-    name = getattr(design, "title", "") or getattr(design, "name", "")
     return train_model(model, split, settings, control=control, listener=listener,
                        blocks=layer_blocks(design), checkpoint=checkpoint,
-                       meta={"design_name": str(name or ""), "dataset": data.name,
+                       meta={"design_name": design.title, "dataset": data.name,
                              "dataset_note": data.note, "label": label})
 
 
@@ -90,29 +90,17 @@ def check_classes(model, data: DataArrays) -> None:
                             f"{outputs}-class dataset.")
 
 
-def save_design_beside(design, settings, checkpoint: Path) -> Path:
-    """`run.keras` -> `run.design.json`, with the run's settings, so a result can be rebuilt."""
-    from cnn_explorer.model.files import save_design
-
-    path = checkpoint.with_suffix(".design.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if dataclasses.is_dataclass(design) and hasattr(design, "settings"):
-        design = dataclasses.replace(design, settings=settings)
-    save_design(design, path)
-    return path
-
-
-def train_model(model, split: Split, settings, *, control: RunControl | None = None,
-                listener: RunListener | None = None, blocks: dict[str, str] | None = None,
-                checkpoint: Path | None = None, meta: dict | None = None) -> RunResult:
+def train_model(model: keras.Model, split: Split, settings: RunSettings, *,
+                control: RunControl | None = None, listener: RunListener | None = None,
+                blocks: dict[str, str] | None = None, checkpoint: Path | None = None,
+                meta: dict | None = None) -> RunResult:
     """Train a built Keras classifier (softmax output) on `split`; the core of every run."""
-    from .instrument import compile_instrumented
-
     control, listener = control or RunControl(), listener or RunListener()
     if len(split.x_train) == 0:
         raise TrainingError("No training images (subset or validation split too large?)")
     steps_per_epoch = math.ceil(len(split.x_train) / settings.batch_size)
-    wrapped = compile_instrumented(model, settings, steps_per_epoch * settings.epochs, blocks)
+    wrapped = compile_instrumented(model, settings,
+                                   total_steps(len(split.x_train), settings.to_dict()), blocks)
     info = RunInfo(layers=[s.to_dict() for s in wrapped.slots], epochs=settings.epochs,
                    steps_per_epoch=steps_per_epoch, batch_size=settings.batch_size,
                    class_names=list(split.class_names), settings=settings.to_dict(),
@@ -165,13 +153,7 @@ def confusion_matrix(model, split: Split) -> list[list[int]]:
     return np.asarray(counts)[:n, :n].astype(int).tolist()
 
 
-def _make_callback_base():
-    import keras
-
-    return keras.callbacks.Callback
-
-
-class RunReporter(_make_callback_base()):
+class RunReporter(keras.callbacks.Callback):
     """Keras callback: turns per-batch logs into step records, flushed a few times a second.
 
     Also where Stop (model.stop_training), Pause (blocking here, between batches), NaN
@@ -259,8 +241,6 @@ class RunReporter(_make_callback_base()):
         loss, acc, count = self.epoch_sums
         val_loss = _maybe(logs, "val_loss") if not self.control.stopped else None
         val_acc = _maybe(logs, "val_accuracy") if not self.control.stopped else None
-        from .instrument import current_learning_rate
-
         self.listener.on_epoch(EpochRecord(epoch + 1, float(loss / max(count, 1)),
                                            float(acc / max(count, 1)),
                                            val_loss, val_acc, time.perf_counter() - self.t0,
@@ -269,8 +249,7 @@ class RunReporter(_make_callback_base()):
         score = val_acc if val_acc is not None else acc / max(count, 1)
         if self.checkpoint is not None and (self.best is None or score > self.best):
             self.best = score
-            Path(self.checkpoint).parent.mkdir(parents=True, exist_ok=True)
-            self.wrapped.inner.save(self.checkpoint)
+            save_model_atomic(self.wrapped.inner, self.checkpoint)
         elif self.best is None or score > self.best:
             self.best = score
 

@@ -11,13 +11,8 @@ from functools import lru_cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
-FAMILY = {
-    "input": "io", "classifier": "io", "dense": "dense", "dropout": "dense", "flatten": "shape",
-    "reshape": "shape", "zero_padding2d": "shape", "conv2d": "conv", "depthwise_conv2d": "conv",
-    "batch_norm": "norm", "activation": "act", "max_pool": "pool", "avg_pool": "pool",
-    "global_avg_pool": "pool", "add": "merge", "concatenate": "merge", "multiply": "merge",
-    "opaque": "shape",
-}
+from cnn_explorer.model.kinds import KINDS
+
 HUES = {  # family -> (fill, accent)
     "io": ("#e8eef7", "#3b5b8c"), "conv": ("#e3efff", "#1f6fd1"), "norm": ("#f0e9fb", "#7a4fc4"),
     "act": ("#fff4dc", "#c98a00"), "pool": ("#e2f5f1", "#138a72"), "dense": ("#f3ebe7", "#6d4c41"),
@@ -30,7 +25,11 @@ GLYPHS = {"io": "\u25b6", "conv": "\u25a6", "norm": "\u03bc", "act": "\u223f", "
 
 
 def family(kind_name: str, composite: bool = False) -> str:
-    return "block" if composite else FAMILY.get(kind_name, "shape")
+    """The kind's icon family, as its BlockKind declares it ("block" for composites)."""
+    if composite:
+        return "block"
+    bk = KINDS.get(kind_name)
+    return bk.family if bk else "shape"
 
 
 def colours(fam: str) -> tuple[QColor, QColor]:

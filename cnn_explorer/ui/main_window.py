@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setWidget(panel)
         self.training_dock.setWidget(scroll)
+        panel.form.bind(self.document, self.controller)  # the design owns its run settings
         self.run_link = RunLink(self, panel)
         return True
 

@@ -125,3 +125,48 @@ def test_design_with_problems_is_not_built():
     g.add_block("input", {}, "image")
     with pytest.raises(BuildError, match="no Input|no output|problem"):
         build_model(Design(g).graph)
+
+
+def test_the_override_spares_gates_by_what_they_are_not_by_their_name():
+    """SE's sigmoid gate keeps its sigmoid; a user's conv that merely ends in 'se_expand'
+    gets the override like any other hidden layer."""
+    from cnn_explorer.keras.build import layer_args
+
+    g = Graph()
+    x = g.add_block("input", {"height": 8, "width": 8, "channels": 16}, "image")
+    conv = g.add_block("conv2d", {"filters": 16, "activation": "relu"}, "my_se_expand")
+    se = g.add_block("squeeze_excite", {"ratio": 4}, "att")
+    g.connect(x, conv)
+    g.connect(conv, se)
+    layers = {layer.name: layer for layer in g.report().layers}
+    assert layers["att_se_expand"].gate and not layers["my_se_expand"].gate
+    act = {name: layer_args(layer, activation="tanh")[1]["activation"]
+           for name, layer in layers.items() if "activation" in layer.params}
+    assert act == {"my_se_expand": "tanh", "att_se_reduce": "tanh", "att_se_expand": "sigmoid"}
+
+
+def test_one_keras_row_serves_builder_exporter_and_importer():
+    """Every single-layer kind (but input, the classifier and imported layers) has one row in
+    the Keras table, and the importer's candidates are that table plus the ReLU alias."""
+    from cnn_explorer.keras import mapping
+    from cnn_explorer.keras.table import BY_CLASS, BY_KIND
+    from cnn_explorer.model.kinds import KINDS
+
+    layers = {k.name for k in KINDS.values() if not k.composite}
+    assert set(BY_KIND) == layers - {"input", "classifier", "opaque"}
+    assert set(mapping.CANDIDATES) == set(BY_CLASS) | {"ReLU"}
+    for row in BY_KIND.values():
+        assert set(row.positional) <= set(row.args(_params_of(row.kind)))
+        assert set(row.defaults) <= set(row.args(_params_of(row.kind))), row.kind
+
+
+def _params_of(kind):
+    from cnn_explorer.model.expand import Expander, Tensor
+    from cnn_explorer.model.kinds import KINDS
+
+    e = Expander("x")
+    bk = KINDS[kind]
+    shape = {"dense": (4,), "reshape": (1, 1, 1)}.get(kind, (8, 8, 4))
+    inputs = [Tensor("a", shape) for _ in range(bk.input_ports(bk.spec()))]
+    bk.expand(e, inputs, bk.spec())
+    return e.layers[0].params

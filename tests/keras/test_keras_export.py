@@ -146,3 +146,37 @@ def test_a_hostile_title_stays_inside_the_docstring():
     assert ast.get_docstring(tree).startswith("x''' import os; os.system('echo hi')")
     assert {type(node).__name__ for node in tree.body} <= {"Expr", "Import", "ImportFrom",
                                                            "Assign", "FunctionDef", "If"}
+
+
+@pytest.mark.parametrize("schedule", ["step", "cosine", "constant"])
+def test_exported_script_schedules_the_learning_rate_as_the_app_does(schedule):
+    """The script's optimizer gives the same learning rate as the app's instrumented run at
+    every step that matters (start, around both step boundaries, the end)."""
+    import math
+    import types
+    from dataclasses import replace
+
+    from cnn_explorer.keras.build import build_model
+    from cnn_explorer.training.instrument import compile_instrumented
+
+    design = build_preset("plain-cnn", classes=10)
+    design.settings = replace(design.settings, optimizer="sgd", schedule=schedule,
+                              learning_rate=0.2, batch_size=128, epochs=3)
+    module = types.ModuleType("exported")
+    exec(compile(export_python(design), "exported.py", "exec"), module.__dict__)
+    images = 1000  # 7.8 batches: the last batch of an epoch is partial
+    app_total = math.ceil(images / 128) * 3  # what the app's run reports (steps_per_epoch x epochs)
+    script_total = module.total_steps(images, module.RUN_SETTINGS)
+    assert script_total == app_total == 24
+    app = compile_instrumented(build_model(design.graph), design.settings, app_total).optimizer
+    script = module.make_optimizer(module.RUN_SETTINGS, script_total)
+    assert type(script) is type(app)
+
+    def rate(optimizer, step):
+        lr = optimizer._learning_rate
+        return float(lr(step)) if callable(lr) else float(lr)
+
+    for step in (0, 1, 10, 11, 12, 13, 17, 18, 19, 23, 24):
+        assert rate(script, step) == pytest.approx(rate(app, step), rel=1e-6), step
+    if schedule == "step":
+        assert [rate(app, s) for s in (11, 13, 19)] == pytest.approx([0.2, 0.02, 0.002])

@@ -13,7 +13,7 @@ def test_presets_lists_every_preset(capsys):
 def test_summary_table_and_json(capsys):
     assert main(["summary", "--preset", "plain-cnn"]) == 0
     out = capsys.readouterr().out
-    assert "Total params: 325,956" in out and "(13, 13, 32)" in out
+    assert "Total params: 325,956" in out and "(N, 13, 13, 32)" in out
     assert main(["summary", "--preset", "resnet20", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert {"total_params", "trainable_params", "flops", "layers", "problems"} <= set(data)

@@ -1,13 +1,23 @@
 import pytest
 
 from cnn_explorer.model import (
+    BlockAdded,
+    BlockRemoved,
+    Connected,
+    Connection,
     CycleError,
     DesignError,
+    Disconnected,
     Graph,
+    Moved,
+    ParamChanged,
+    ParameterError,
     PortError,
     PortTakenError,
+    Renamed,
     UnknownBlockError,
 )
+from cnn_explorer.model.graph import fresh_name
 
 
 def chain(*kinds):
@@ -43,10 +53,11 @@ def test_every_mutation_emits_one_event():
     g.move(b, (10, 20))
     g.disconnect(b, 0)
     g.remove_block(b)
-    assert [e.kind for e in events] == ["block_added", "block_added", "connected",
-                                        "param_changed", "renamed", "moved", "disconnected",
-                                        "block_removed"]
-    assert events[3].detail == {"name": "filters", "old": 32, "new": 8}
+    assert [type(e) for e in events] == [BlockAdded, BlockAdded, Connected, ParamChanged,
+                                         Renamed, Moved, Disconnected, BlockRemoved]
+    assert events[3] == ParamChanged(b, "filters", 32, 8)
+    assert events[4] == Renamed(b, "conv2d_1", "first_conv")
+    assert events[6].connection == Connection(a, b, 0)
 
 
 def test_batch_delivers_events_after_the_edit():
@@ -126,3 +137,41 @@ def test_remove_returns_what_undo_needs():
     block, conns = g.remove_block(b)
     assert block.kind == "conv2d" and {(x.src, x.dst) for x in conns} == {(a, b), (b, c)}
     assert g.connections() == []
+
+
+def test_block_params_cannot_be_changed_behind_the_graphs_back():
+    g, (_, conv) = chain("input", "conv2d")
+    snap = g.copy()
+    with pytest.raises(TypeError):
+        g.block(conv).params["filters"] = 5
+    with pytest.raises(TypeError):
+        g.block(conv).params.update(filters=5)
+    with pytest.raises(TypeError):
+        del g.block(conv).params["filters"]
+    with pytest.raises((TypeError, AttributeError)):
+        g.block(conv).params["kernel"][0] = 7  # nested values are frozen too
+    assert g.block(conv).params["filters"] == 32 == snap.block(conv).params["filters"]
+    assert g.report().blocks[conv].output_shape == (32, 32, 32)
+    g.set_param(conv, "filters", 8)  # the one way to change it
+    assert g.block(conv).params["filters"] == 8 and snap.block(conv).params["filters"] == 32
+
+
+def test_names_must_match_the_whole_pattern():
+    g = Graph()
+    b = g.add_block("input")
+    for bad in ("conv\n", "conv\n1", "1conv", "", "a" * 65, "a-b"):
+        with pytest.raises(ParameterError):
+            g.rename(b, bad)
+        with pytest.raises(ParameterError):
+            g.check_name(bad)
+    g.rename(b, "a" * 64)
+    assert g.block(b).name == "a" * 64
+
+
+def test_fresh_names_skip_taken_ones_and_drop_a_numeric_suffix():
+    assert fresh_name("conv_3", {"conv_1", "conv_2"}) == "conv_3"
+    assert fresh_name("conv_3", {"conv_1", "conv_3"}) == "conv_2"
+    assert fresh_name("123", set()) == "block_1"
+    g = Graph()
+    g.add_block("dense", name="dense_1")
+    assert g.unique_name("dense") == "dense_2"

@@ -60,3 +60,28 @@ def test_se_resnet_has_se_inside_residual_blocks():
     layers = build_preset("se-resnet").graph.report().layers
     assert any(layer.name.endswith("se_excite") and layer.name.startswith("stage")
                for layer in layers)
+
+
+def test_a_knob_the_preset_does_not_have_is_refused_by_name():
+    with pytest.raises(ParameterError) as err:
+        build_preset("alexnet", activation="tanh")
+    assert "activation" in str(err.value) and "classes" in str(err.value)
+    with pytest.raises(ParameterError, match="depth"):
+        build_preset("resnet50", depth=50)
+
+
+def test_knobs_are_typed_and_checked_against_their_range():
+    from cnn_explorer.model.presets import PRESETS
+
+    depth = PRESETS["resnet20"].knob("depth")
+    assert (depth.low, depth.high, depth.step, depth.hint) == (8, 200, 6, "6n+2")
+    assert PRESETS["densenet-bc-100"].knob("depth").hint == "6n+4"
+    assert PRESETS["plain-deep"].knob("activation").choices
+    with pytest.raises(ParameterError, match="classes"):
+        build_preset("resnet20", classes=0)
+    with pytest.raises(ParameterError, match="activation"):
+        build_preset("plain-deep", activation="wiggle")
+    with pytest.raises(ParameterError, match="phi"):
+        build_preset("efficientnet-b0", phi="big")
+    tanh = build_preset("plain-deep", depth=8, activation="tanh")
+    assert tanh.graph.find("stem").params["activation"] == "tanh"

@@ -159,10 +159,10 @@ def test_run_log_lines_are_json(tiny_split, tmp_path, tiny_model, tiny_settings)
 @pytest.mark.parametrize("schedule, half, end", [("constant", 1.0, 1.0), ("step", 0.1, 0.01),
                                                  ("cosine", 0.5, 0.0)])
 def test_learning_rate_schedules(schedule, half, end, tiny_settings):
-    from cnn_explorer.training.instrument import make_optimizer
+    from cnn_explorer.keras.optimizer import make_optimizer
 
     optimizer = make_optimizer(tiny_settings(learning_rate=0.1, schedule=schedule,
-                                             optimizer="sgd"), total_steps=100)
+                                             optimizer="sgd").to_dict(), total_steps=100)
     lr = optimizer._learning_rate
     at = (lambda step: float(lr(step))) if callable(lr) else (lambda step: float(lr))
     assert at(0) == pytest.approx(0.1)
@@ -179,3 +179,34 @@ def test_rate_meter_reads_the_recent_window_not_the_whole_run():
         meter.update(step, seconds)
     assert meter.images_per_second == pytest.approx(200.0)  # steps 2-4: 2 steps in 1 s
     assert meter.eta(10) == pytest.approx(5.0)
+
+
+def test_the_best_checkpoint_is_saved_atomically(tiny_split, tmp_path, monkeypatch, tiny_model,
+                                                  tiny_settings):
+    """Every epoch's save goes through the one atomic writer; a save that dies midway leaves
+    the previous checkpoint whole and no temporary file behind."""
+    from cnn_explorer.keras import checkpoint as ckpt
+    from cnn_explorer.training import run as run_mod
+
+    saved = []
+
+    def spy(model, path):
+        saved.append(path)
+        return ckpt.save_model_atomic(model, path)
+
+    monkeypatch.setattr(run_mod, "save_model_atomic", spy)
+    target = tmp_path / "best.keras"
+    model = tiny_model()
+    train_model(model, tiny_split, tiny_settings(epochs=2), checkpoint=target)
+    assert saved and all(p == target for p in saved)
+    before = target.read_bytes()
+
+    class Dies:
+        def save(self, path):
+            open(path, "wb").write(b"half a file")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        ckpt.save_model_atomic(Dies(), target)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras"]

@@ -166,3 +166,20 @@ def test_new_asks_about_unsaved_changes_then_starts_empty(window, dialogs):
     assert [b.kind for b in window.document.graph.blocks()] == ["input"]
     assert window.document.undo_stack.count() == 0
     assert window.windowTitle().startswith("untitled") and not window.isWindowModified()
+
+
+def test_preset_dialog_builds_its_controls_from_the_presets_knobs(qtbot):
+    from PySide6.QtWidgets import QComboBox, QSpinBox
+
+    dialog = PresetDialog("residual-deep")
+    qtbot.addWidget(dialog)
+    knobs = {k.name: k for k in PRESETS["residual-deep"].knobs}
+    assert set(dialog.controls) == set(knobs)
+    depth = dialog.controls["depth"]
+    assert isinstance(depth, QSpinBox)
+    assert (depth.minimum(), depth.maximum(), depth.singleStep()) == (8, 200, 6)
+    activation = dialog.controls["activation"]
+    assert isinstance(activation, QComboBox)
+    activation.setCurrentText("tanh")
+    assert dialog.params() == {"activation": "tanh"}
+    assert dialog.buttons.button(QDialogButtonBox.Ok).isEnabled()

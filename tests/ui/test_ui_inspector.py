@@ -32,16 +32,16 @@ def test_parameter_edit_changes_shapes_and_totals_and_undoes(window):
     before = model_state(window)
     totals_before = window.inspector.totals_text()
     card = window.scene.cards[bid]
-    assert card.shape_text == "(30, 30, 16)"
+    assert card.shape_text == "(N, 30, 30, 16)"
     window.inspector.form.editors["filters"].widget.setValue(64)
     window.document.flush()  # what the next event-loop turn does
     assert g.block(bid).params["filters"] == 64
-    assert card.shape_text == "(30, 30, 64)"
+    assert card.shape_text == "(N, 30, 30, 64)"
     total = window.document.report().total_params
     assert f"{total:,}" in window.inspector.totals_text() != totals_before
     rows = window.inspector.layers
     row = rows.row_of_block(bid)
-    assert rows.data(rows.index(row, 2)) == "(30, 30, 64)"
+    assert rows.data(rows.index(row, 2)) == "(N, 30, 30, 64)"
     assert window.undo_action.text() == "&Undo Set conv1.filters = 64"
     window.undo_action.trigger()
     window.document.flush()
@@ -114,3 +114,17 @@ def test_selecting_a_block_selects_its_layers_in_the_table(window, qtbot):
     assert len(rows) == len(window.document.report().blocks[bid].layers)
     bar = window.inspector.table.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.value() == rows[0] > 0, timeout=3000)  # its first row on top
+
+
+def test_totals_of_a_one_block_design_read_in_the_singular(window):
+    from cnn_explorer.model.files import Design
+    from cnn_explorer.model.graph import Graph
+
+    g = Graph()
+    g.add_block("input", {"height": 8, "width": 8, "channels": 3}, position=(0, 0))
+    window.controller.load_design(Design(g, title="one"), "Open one")
+    window.document.flush()
+    text = window.inspector.totals_text()
+    assert "1 block, 1 layer" in text and "<b>0 FLOPs</b>" in text
+    card = window.scene.cards[g.block_ids()[0]]
+    assert card.shape_text == "(N, 8, 8, 3)" and card.count_text == "0 params"

@@ -26,41 +26,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnn_explorer.model import format as fmt
+from cnn_explorer.model.kinds import KINDS
 from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
 from cnn_explorer.ui.icons import colours, family
 
 PORT_RADIUS = 6.0
 ROW_HEIGHT = 15.0
-KEY_PARAMS = {
-    "input": ("height", "width", "channels"), "conv2d": ("filters", "kernel", "strides"),
-    "depthwise_conv2d": ("kernel", "strides"), "dense": ("units", "activation"),
-    "activation": ("activation",), "max_pool": ("pool_size", "strides"),
-    "avg_pool": ("pool_size", "strides"), "dropout": ("rate",), "classifier": ("classes",),
-    "conv_bn_act": ("filters", "kernel", "strides"), "residual": ("variant", "filters", "strides"),
-    "dense_block": ("layers", "growth_rate"), "transition": ("compression",),
-    "squeeze_excite": ("ratio",), "mbconv": ("filters", "expand_ratio", "kernel", "strides"),
-    "normal_cell": ("filters",), "reduction_cell": ("filters",), "opaque": ("class_name",),
-    "zero_padding2d": ("top", "bottom", "left", "right"), "batch_norm": ("momentum",),
-}
 PROBLEM_RED = QColor("#d62728")
 SELECT_BLUE = QColor("#1f77ff")
 
 
-def format_shape(shape) -> str:
-    return "?" if shape is None else "(" + ", ".join(str(s) for s in shape) + ")"
-
-
-def format_count(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1e6:.2f}M"
-    if n >= 10_000:
-        return f"{n / 1e3:.1f}k"
-    return str(n)
-
-
 def key_params(kind: str, params: dict) -> str:
     """The few parameters that say what a block does: '64 filters  3x3  stride 2' style."""
-    names = KEY_PARAMS.get(kind, tuple(params)[:3])
+    bk = KINDS.get(kind)
+    names = bk.key_params if bk else tuple(params)[:3]
     parts = []
     for n in names:
         if n not in params:
@@ -177,10 +157,10 @@ class BlockCard(QGraphicsObject):
         if info is None:
             content = ("?", "", (), ())
         else:
-            rows = tuple((layer.name, layer.kind, format_shape(layer.output_shape),
-                          format_count(layer.trainable + layer.non_trainable))
+            rows = tuple((layer.name, layer.kind, fmt.tensor_shape(layer.output_shape),
+                          fmt.count(layer.trainable + layer.non_trainable))
                          for layer in info.layers) if self.composite else ()
-            content = (format_shape(info.output_shape), f"{info.params:,} params",
+            content = (fmt.tensor_shape(info.output_shape), fmt.plural(info.params, "param"),
                        tuple(info.problems), rows)
         if content == getattr(self, "_content", None):
             return False
@@ -334,5 +314,4 @@ class BlockCard(QGraphicsObject):
 
 from cnn_explorer.ui.canvas.edges import EdgeItem  # noqa: E402  (it needs BlockCard defined)
 
-__all__ = ["BlockCard", "EdgeItem", "PortItem", "PROBLEM_RED", "SELECT_BLUE", "format_count",
-           "format_shape", "key_params"]
+__all__ = ["BlockCard", "EdgeItem", "PortItem", "PROBLEM_RED", "SELECT_BLUE"]

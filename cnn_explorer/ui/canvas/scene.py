@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent, QToolTip
 
-from cnn_explorer.model.graph import Connection, GraphEvent
+from cnn_explorer.model.graph import BlockRemoved, Connected, Connection, Disconnected, GraphEvent
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
 from cnn_explorer.ui.canvas.gestures import ConnectGesture, MoveGesture, port_at
@@ -56,11 +56,11 @@ class CanvasScene(QGraphicsScene):
         self.on_report(self.document.report())
 
     def on_graph_event(self, event: GraphEvent) -> None:
-        if event.kind in ("connected", "disconnected"):
-            self._sync_edge(event.detail["connection"])
-        elif event.kind == "block_removed":
+        if isinstance(event, (Connected, Disconnected)):
+            self._sync_edge(event.connection)
+        elif isinstance(event, BlockRemoved):
             self._remove_card(event.block_id)
-        elif event.block_id is not None:
+        else:
             self._sync_block(event.block_id)
 
     def on_report(self, report) -> None:

@@ -7,25 +7,16 @@ comparing `design_to_dict` before and after.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from cnn_explorer.model.errors import DesignError, ParameterError
+from cnn_explorer.model.errors import ParameterError
 from cnn_explorer.model.files import Design, design_from_dict, design_to_dict
-from cnn_explorer.model.graph import NAME_RE, Block, Connection, Graph, spec_for
+from cnn_explorer.model.graph import Block, Connection, Graph, spec_for
 
 Pos = tuple[float, float]
-
-
-def check_name(graph: Graph, name: str, block_id: str | None = None) -> None:
-    """Raise what `Graph.rename` would raise: Qt swallows exceptions thrown inside `redo`, so
-    every command checks its request before it is pushed."""
-    if not NAME_RE.match(name):
-        raise ParameterError(f"block '{name}'", "name", "a letter then letters, digits or _ "
-                             "(at most 64; it becomes the Keras layer name)", name)
-    if any(b.name == name and b.id != block_id for b in graph.blocks()):
-        raise DesignError(f"another block is already named {name!r}")
 
 
 def restore_blocks(graph: Graph, blocks: list[Block], positions: dict[str, Pos],
@@ -58,12 +49,9 @@ class AddBlocks(QUndoCommand):
     def __init__(self, graph: Graph, entries: list[dict], connections: list[tuple] = (),
                  text: str = "Add block") -> None:
         super().__init__(text)
-        names = [e["name"] for e in entries]
+        graph.check_new_names([e["name"] for e in entries])  # Qt swallows errors in redo
         for e in entries:
-            check_name(graph, e["name"])
             spec_for(e["kind"], dict(e.get("params") or {}), e["name"])
-        if len(set(names)) != len(names):
-            raise DesignError("two new blocks would have the same name")
         self.graph = graph
         self.entries = [dict(e) for e in entries]
         self.connections = list(connections)
@@ -115,6 +103,7 @@ class RemoveBlocks(QUndoCommand):
 
 class Connect(QUndoCommand):
     def __init__(self, graph: Graph, src: str, dst: str, port: int = 0) -> None:
+        graph.check_connect(src, dst, port)  # raises the model's reason before the push
         super().__init__(f"Connect {graph.block(src).name} \u2192 {graph.block(dst).name}")
         self.graph, self.conn = graph, Connection(src, dst, port)
 
@@ -204,7 +193,7 @@ class SetParam(QUndoCommand):
 
 class Rename(QUndoCommand):
     def __init__(self, graph: Graph, block_id: str, name: str) -> None:
-        check_name(graph, name, block_id)
+        graph.check_name(name, block_id)
         super().__init__(f"Rename {graph.block(block_id).name} to {name}")
         self.graph, self.block_id, self.new = graph, block_id, name
         self.old = graph.block(block_id).name
@@ -214,6 +203,34 @@ class Rename(QUndoCommand):
 
     def undo(self) -> None:
         self.graph.rename(self.block_id, self.old)
+
+
+class SetRunSetting(QUndoCommand):
+    """Change one run setting of the document; consecutive changes of one field merge."""
+
+    ID = 4002
+
+    def __init__(self, document, name: str, value: Any) -> None:
+        self.document, self.name = document, name
+        self.old = document.design.settings
+        self.new = dataclasses.replace(self.old, **{name: value})  # raises if not allowed
+        super().__init__(f"Set run setting {name} = {getattr(self.new, name)}")
+
+    def id(self) -> int:
+        return self.ID
+
+    def redo(self) -> None:
+        self.document.set_settings(self.new)
+
+    def undo(self) -> None:
+        self.document.set_settings(self.old)
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetRunSetting) or other.name != self.name:
+            return False
+        self.new = other.new
+        self.setText(other.text())
+        return True
 
 
 class ReplaceDesign(QUndoCommand):

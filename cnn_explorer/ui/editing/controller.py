@@ -1,9 +1,10 @@
 """The edit controller: turns a view's intent into an undo command, or into a reason why not.
 
-Every undoable edit comes through here (a drop, a port drag, an inspector edit, the training
-panel's one-click fix, a preset or an import). Opening a file, New and crash recovery are not
-edits: they replace the design outside the undo stack and start it afresh (files/actions.adopt).
-A refused edit returns the model's message and emits it for the status bar.
+Every undoable edit comes through here (a drop, a port drag, an inspector or run-settings
+edit, the training panel's one-click fix, a preset or an import). Opening a file, New and crash
+recovery are not edits: they replace the design outside the undo stack and start it afresh
+(files/actions.adopt). A refused edit returns the model's message and emits it for the status
+bar.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.files import Design
+from cnn_explorer.model.graph import freeze, fresh_name
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.layout import LayoutBox, graph_positions, lay_out
 from cnn_explorer.model.presets import build_preset
@@ -95,7 +97,7 @@ class EditController(QObject):
 
     def set_param(self, block_id: str, name: str, value: Any) -> str | None:
         """Change a parameter; returns the reason if the model refuses the value."""
-        if self.graph.block(block_id).params.get(name) == value:
+        if self.graph.block(block_id).params.get(name) == freeze(value):  # lists read as tuples
             return None
         try:
             self._push(cmd.SetParam(self.graph, block_id, name, value))
@@ -112,14 +114,25 @@ class EditController(QObject):
             return self._refuse(exc)
         return None
 
+    # ---- run settings ---------------------------------------------------------------------
+    def set_setting(self, name: str, value: Any) -> str | None:
+        """Change one of the design's run settings (undoable); returns the reason if refused."""
+        settings = self.document.design.settings
+        if name in settings.to_dict() and getattr(settings, name) == value:
+            return None
+        try:
+            self._push(cmd.SetRunSetting(self.document, name, value))
+        except (DesignError, TypeError) as exc:
+            return self._refuse(exc)
+        return None
+
     # ---- connections ----------------------------------------------------------------------
     def connect(self, src: str, dst: str, port: int = 0) -> str | None:
         """Connect an output to an input port; returns the model's reason when it refuses."""
         try:
-            self.graph.check_connect(src, dst, port)
+            self._push(cmd.Connect(self.graph, src, dst, port))
         except DesignError as exc:
             return self._refuse(exc)
-        self._push(cmd.Connect(self.graph, src, dst, port))
         self.message.emit(f"Connected {self.graph.block(src).name} \u2192 "
                           f"{self.graph.block(dst).name}")
         return None
@@ -191,10 +204,10 @@ class EditController(QObject):
             self.message.emit("The clipboard holds no CNN Explorer blocks")
             return []
         index = {b["id"]: i for i, b in enumerate(blocks)}
-        taken = set(b.name for b in self.graph.blocks())
+        taken = self.graph.names()
         entries = []
         for b in blocks:
-            name = _fresh_name(b["name"], taken)
+            name = fresh_name(b["name"], taken)
             taken.add(name)
             x, y = b.get("position") or (0.0, 0.0)
             entries.append({"kind": b["kind"], "params": b["params"], "name": name,
@@ -212,9 +225,3 @@ class EditController(QObject):
         return list(command.ids or [])
 
 
-def _fresh_name(name: str, taken: set[str]) -> str:
-    base = name.rstrip("0123456789").rstrip("_") or "block"
-    n = 1
-    while f"{base}_{n}" in taken:
-        n += 1
-    return f"{base}_{n}"

@@ -31,7 +31,7 @@ class KerasActions(QObject):
         return self.job is not None
 
     def export_python(self, path: str | None = None) -> bool:
-        from cnn_explorer.keras.export import export_python
+        from cnn_explorer.keras.export import export_python  # no TensorFlow inside
 
         if path is None:
             stem = self.document.design.title or "model"

@@ -13,27 +13,21 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QScrollArea,
-    QSpinBox,
     QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from cnn_explorer.model.graph import GraphEvent
+from cnn_explorer.model import format as fmt
+from cnn_explorer.model.graph import BlockRemoved, GraphEvent, ParamChanged, Renamed
 from cnn_explorer.model.kinds import kind as lookup_kind
+from cnn_explorer.model.settings import RunSettings
 from cnn_explorer.model.spec import spec_fields
 from cnn_explorer.ui.editing.controller import EditController
 from cnn_explorer.ui.editing.document import Document
-from cnn_explorer.ui.inspector.layer_table import COLUMNS, LayerTableModel, format_flops
+from cnn_explorer.ui.inspector.layer_table import COLUMNS, LayerTableModel
 from cnn_explorer.ui.inspector.param_editors import ParamEditor
-
-
-def format_bytes(n: int) -> str:
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
 
 
 class BlockForm(QWidget):
@@ -110,14 +104,14 @@ class BlockForm(QWidget):
     def on_graph_event(self, event: GraphEvent) -> None:
         if self.block_id is None or event.block_id != self.block_id:
             return
-        if event.kind == "block_removed":
+        if isinstance(event, BlockRemoved):
             self.block_id = None
             self._build()
-        elif event.kind == "param_changed":
+        elif isinstance(event, ParamChanged):
             block = self.document.graph.block(self.block_id)
             for name, editor in self.editors.items():
                 editor.show(block.params.get(name))
-        elif event.kind == "renamed" and self.name_edit is not None:
+        elif isinstance(event, Renamed) and self.name_edit is not None:
             self.name_edit.setText(self.document.graph.block(self.block_id).name)
 
 
@@ -137,11 +131,13 @@ class Inspector(QWidget):
         col = QVBoxLayout(summary)
         col.setContentsMargins(4, 4, 4, 4)
         row = QFormLayout()
-        self.batch = QSpinBox()
-        self.batch.setRange(1, 65536)
-        self.batch.setValue(document.design.settings.batch_size)
-        self.batch.setToolTip("batch size for the activation-memory estimate")
-        self.batch.valueChanged.connect(lambda _: self.on_report(self.document.report()))
+        batch_field = next(f for f in spec_fields(RunSettings) if f["name"] == "batch_size")
+        self.batch_editor = ParamEditor(batch_field,
+                                        lambda v: controller.set_setting("batch_size", v))
+        self.batch = self.batch_editor.widget  # the run's batch size: one setting, two views
+        self.batch.setToolTip("the run's batch size (also sets the activation-memory estimate)")
+        self.batch_editor.show(document.design.settings.batch_size)
+        document.settings_changed.connect(self._show_settings)
         row.addRow("batch size", self.batch)
         col.addLayout(row)
         self.totals = QLabel()
@@ -175,15 +171,19 @@ class Inspector(QWidget):
         document.report_changed.connect(self.on_report)
         self.on_report(document.report())
 
+    def _show_settings(self) -> None:
+        self.batch_editor.show(self.document.design.settings.batch_size)
+        self.on_report(self.document.report())
+
     def on_report(self, report) -> None:
-        batch = self.batch.value()
+        batch = self.document.design.settings.batch_size
         mem = report.activation_bytes(batch)
         self.totals.setText(
             f"<b>{report.total_params:,}</b> parameters "
             f"({report.trainable_params:,} trainable)<br>"
-            f"<b>{format_flops(report.flops)}</b>FLOPs per image<br>"
-            f"<b>{format_bytes(mem)}</b> activations at batch {batch}<br>"
-            f"{len(report.order)} blocks, {len(report.layers)} layers")
+            f"<b>{fmt.flops(report.flops)}</b> per image<br>"
+            f"<b>{fmt.size_bytes(mem)}</b> activations at batch {batch}<br>"
+            f"{fmt.design_size(len(report.order), len(report.layers))}")
         self.problems.clear()
         graph = self.document.graph
         for p in report.problems:

@@ -9,16 +9,9 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from cnn_explorer.ui.canvas.items import format_shape
+from cnn_explorer.model import format as fmt
 
 COLUMNS = ("Layer", "Kind", "Output shape", "Params", "FLOPs")
-
-
-def format_flops(n: int) -> str:
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:.2f} {unit}"
-    return str(n)
 
 
 class LayerTableModel(QAbstractTableModel):
@@ -68,10 +61,10 @@ class LayerTableModel(QAbstractTableModel):
             if col == 1:
                 return layer.kind
             if col == 2:
-                return format_shape(layer.output_shape)
+                return fmt.tensor_shape(layer.output_shape)
             if col == 3:
                 return f"{layer.trainable + layer.non_trainable:,}"
-            return format_flops(layer.flops)
+            return fmt.short(layer.flops)
         if role == Qt.TextAlignmentRole and col >= 3:
             return int(Qt.AlignRight | Qt.AlignVCenter)
         if role == Qt.ToolTipRole and col == 3:

@@ -43,6 +43,8 @@ class ParamEditor:
         box.setRange(int(low) if low is not None else 0, int(high) if high is not None else INT_MAX)
         box.setKeyboardTracking(False)  # commit on Enter, arrows or focus-out, not per keystroke
         box.setAccelerated(True)
+        if self.field.get("step"):
+            box.setSingleStep(int(self.field["step"]))
         return box
 
     def _int(self) -> QWidget:
@@ -58,7 +60,8 @@ class ParamEditor:
         small = low is not None and 0 < low < 1e-3
         box.setDecimals(8 if small else 4)
         box.setRange(low if low is not None else -1e9, high if high is not None else 1e9)
-        box.setSingleStep(0.05 if high is not None and high <= 1 else 1.0)
+        box.setSingleStep(self.field.get("step") or
+                          (0.05 if high is not None and high <= 1 else 1.0))
         box.setKeyboardTracking(False)
         box.valueChanged.connect(lambda v: self.commit(float(v)))
         self.set_value = lambda v: box.setValue(float(v))

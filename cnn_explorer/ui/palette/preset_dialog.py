@@ -17,15 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnn_explorer.model import format as fmt
 from cnn_explorer.model.errors import DesignError
-from cnn_explorer.model.presets import PRESETS, build_preset
-from cnn_explorer.ui.inspector.layer_table import format_flops
-
-# Knobs worth a control, per name: (low, high, step); others keep the preset's default.
-KNOBS = {"depth": (8, 200, 1), "phi": (0.0, 7.0, 0.25), "classes": (1, 1000, 1),
-         "growth_rate": (1, 64, 1), "filters": (4, 256, 4), "se_ratio": (0, 64, 1)}
-DEPTH_HINT = {"plain-deep": "6n+2", "residual-deep": "6n+2", "resnet20": "6n+2",
-              "resnet56": "6n+2", "se-resnet": "6n+2", "densenet-bc-100": "6n+4"}
+from cnn_explorer.model.presets import PRESETS, Knob, build_preset
 
 
 class PresetDialog(QDialog):
@@ -41,15 +35,12 @@ class PresetDialog(QDialog):
         form = QFormLayout()
         layout.addLayout(form)
         self.controls: dict[str, QWidget] = {}
-        for knob, default in preset.defaults.items():
-            control = self._control(knob, default)
-            if control is not None:
-                self.controls[knob] = control
-                label = knob + (f" ({DEPTH_HINT[name]})" if knob == "depth" and
-                                name in DEPTH_HINT else "")
-                form.addRow(label, control)
-        if "batch_norm" in preset.defaults:
-            self.controls["batch_norm"].setToolTip("without it, deep plain nets stop learning")
+        for knob in preset.knobs:
+            control = self._control(knob)
+            if control is not None:  # list knobs (VGG's block list) keep their default
+                self.controls[knob.name] = control
+                control.setToolTip(knob.doc)
+                form.addRow(knob.name + (f" ({knob.hint})" if knob.hint else ""), control)
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.RichText)
         layout.addWidget(self.summary)
@@ -59,26 +50,29 @@ class PresetDialog(QDialog):
         layout.addWidget(self.buttons)
         self.update_summary()
 
-    def _control(self, knob: str, default) -> QWidget | None:
-        if isinstance(default, bool):
+    def _control(self, knob: Knob) -> QWidget | None:
+        if knob.kind == "bool":
             box = QCheckBox()
-            box.setChecked(default)
+            box.setChecked(knob.default)
             box.toggled.connect(self.update_summary)
             return box
-        if knob not in KNOBS:
+        if knob.kind == "choice":
+            combo = QComboBox()
+            combo.addItems([str(c) for c in knob.choices])
+            combo.setCurrentText(str(knob.default))
+            combo.currentTextChanged.connect(self.update_summary)
+            return combo
+        if knob.kind not in ("int", "float"):
             return None
-        low, high, step = KNOBS[knob]
-        if isinstance(default, float):
+        if knob.kind == "float":
             box = QDoubleSpinBox()
             box.setDecimals(2)
         else:
             box = QSpinBox()
-        box.setRange(low, high)
-        box.setSingleStep(step)
-        box.setValue(default)
+        box.setRange(knob.low, knob.high)
+        box.setSingleStep(knob.step)
+        box.setValue(knob.default)
         box.valueChanged.connect(self.update_summary)
-        if knob == "depth" and self.name in DEPTH_HINT:
-            box.setSingleStep(6)
         return box
 
     def params(self) -> dict:
@@ -105,11 +99,12 @@ class PresetDialog(QDialog):
                 ok.setEnabled(False)
             return
         self.summary.setText(f"<b>{report.total_params:,}</b> parameters, "
-                             f"<b>{format_flops(report.flops)}</b>FLOPs, "
-                             f"{len(design.graph)} blocks, {len(report.layers)} layers")
+                             f"<b>{fmt.flops(report.flops)}</b>, "
+                             f"{fmt.design_size(len(design.graph), len(report.layers))}")
         if ok:
             ok.setEnabled(True)
 
     @staticmethod
     def has_knobs(name: str) -> bool:
-        return any(k in KNOBS and k != "classes" for k in PRESETS[name].defaults)
+        return any(k.kind in ("int", "float", "bool", "choice") and k.name != "classes"
+                   for k in PRESETS[name].knobs)

@@ -1,135 +1,134 @@
-"""The run-settings form of the training panel: dataset, optimiser, schedule, overrides."""
+"""The run-settings form: one editor per RunSettings field, built from the field metadata.
+
+The editors are the inspector's (`ParamEditor`), so ranges and choices come from
+`model/settings.py` alone. Once bound to the document (`bind`), the form shows the design's
+run settings and every edit is an undoable change of the document; unbound (a panel on its
+own, in tests) it edits a local copy.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QSpinBox,
     QWidget,
 )
 
-from cnn_explorer.model.settings import (
-    ACTIVATION_OVERRIDES,
-    INITIALIZER_OVERRIDES,
-    OPTIMIZERS,
-    SCHEDULES,
-    RunSettings,
-)
+from cnn_explorer.model.settings import DATASETS, RunSettings
+from cnn_explorer.model.spec import spec_fields
+from cnn_explorer.ui.inspector.param_editors import ParamEditor
+
+LABELS = {"momentum": "Momentum (SGD)", "schedule": "LR schedule", "subset": "Subset",
+          "initializer_override": "Init override", "grad_norm_every": "Grad norms every"}
 
 
-def _combo(items, current: str = "") -> QComboBox:
-    box = QComboBox()
-    box.addItems(list(items))
-    if current:
-        box.setCurrentText(current)
-    return box
+class DatasetEditor:
+    """Dataset: a name from the list, or a typed/browsed path to an .npz or CIFAR archive."""
 
-
-def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setSingleStep(step)
-    box.setValue(value)
-    return box
-
-
-def _double(low: float, high: float, value: float, decimals: int, step: float) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setDecimals(decimals)
-    box.setRange(low, high)
-    box.setSingleStep(step)
-    box.setValue(value)
-    return box
-
-
-class RunSettingsForm(QWidget):
-    """Edits a RunSettings; `settings()` returns a new frozen one (or raises ParameterError)."""
-
-    def __init__(self, settings: RunSettings | None = None, parent=None) -> None:
-        super().__init__(parent)
-        s = settings or RunSettings()
-        self.dataset = _combo(("sample", "cifar10", "cifar100"))
-        self.dataset.setEditable(True)  # a path to an .npz or a CIFAR archive also works
-        self.dataset.setToolTip("sample (bundled, offline), cifar10, cifar100, or a file path")
+    def __init__(self, field: dict, commit) -> None:
+        self.field, self.commit = field, commit
+        self.combo = QComboBox()
+        self.combo.addItems(list(DATASETS))
+        self.combo.setEditable(True)
+        self.combo.setToolTip(field["doc"])
+        self.combo.activated.connect(lambda _: self.commit(self.get_value()))
+        self.combo.lineEdit().editingFinished.connect(lambda: self.commit(self.get_value()))
         browse = QPushButton("...")
         browse.setFixedWidth(28)
         browse.setToolTip("Choose a local .npz (x, y) or CIFAR binary archive")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.dataset, 1)
+        row.addWidget(self.combo, 1)
         row.addWidget(browse)
-        data_row = QWidget()
-        data_row.setLayout(row)
-        self.optimizer = _combo(OPTIMIZERS)
-        self.learning_rate = _double(1e-6, 99.0, 1e-3, 6, 1e-4)
-        self.momentum = _double(0.0, 0.999, 0.9, 3, 0.05)
-        self.schedule = _combo(SCHEDULES)
-        self.batch_size = _spin(1, 4096, 128, 16)
-        self.epochs = _spin(1, 1000, 5)
-        self.subset = _spin(0, 1_000_000, 0, 500)
-        self.subset.setSpecialValueText("all")
-        self.validation_split = _double(0.0, 0.9, 0.1, 2, 0.05)
-        self.augment = QCheckBox("flip, pad and crop")
-        self.seed = _spin(0, 2**31 - 1, 0)
-        self.initializer = _combo(INITIALIZER_OVERRIDES)
-        self.activation = _combo(ACTIVATION_OVERRIDES)
-        self.grad_norm_every = _spin(1, 1000, 1)
-        form = QFormLayout(self)
-        form.setContentsMargins(2, 2, 2, 2)
-        for label, widget in (("Dataset", data_row), ("Optimizer", self.optimizer),
-                              ("Learning rate", self.learning_rate),
-                              ("Momentum (SGD)", self.momentum), ("LR schedule", self.schedule),
-                              ("Batch size", self.batch_size), ("Epochs", self.epochs),
-                              ("Subset", self.subset), ("Validation", self.validation_split),
-                              ("Augment", self.augment), ("Seed", self.seed),
-                              ("Init override", self.initializer),
-                              ("Activation override", self.activation),
-                              ("Grad norms every", self.grad_norm_every)):
-            form.addRow(label, widget)
-        self.set_settings(s)
+        self.widget = QWidget()
+        self.widget.setLayout(row)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Training data", "",
+        path, _ = QFileDialog.getOpenFileName(self.widget, "Training data", "",
                                               "Images (*.npz *.tar.gz);;All files (*)")
         if path:
-            self.dataset.setCurrentText(path)
+            self.combo.setCurrentText(path)
+            self.commit(path)
+
+    def get_value(self) -> str:
+        return self.combo.currentText().strip()
+
+    def show(self, value: str) -> None:
+        self.combo.blockSignals(True)
+        self.combo.setCurrentText(value)
+        self.combo.blockSignals(False)
+
+
+class RunSettingsForm(QWidget):
+    """Edits a RunSettings; `settings()` returns the frozen settings the form shows."""
+
+    def __init__(self, settings: RunSettings | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self._settings = settings or RunSettings()
+        self.document = self.controller = None
+        self.editors: dict[str, Any] = {}
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d62728")
+        form = QFormLayout(self)
+        form.setContentsMargins(2, 2, 2, 2)
+        for field in spec_fields(RunSettings):
+            name = field["name"]
+            make = DatasetEditor if field["kind"] == "dataset" else ParamEditor
+            editor = make(field, lambda v, n=name: self._commit(n, v))
+            if isinstance(editor.widget, QSpinBox) and name == "subset":
+                editor.widget.setSpecialValueText("all")
+            self.editors[name] = editor
+            label = QLabel(LABELS.get(name, name.replace("_", " ").capitalize()))
+            label.setToolTip(field.get("doc") or "")
+            form.addRow(label, editor.widget)
+        form.addRow(self.error)
+        self.set_settings(self._settings)
+
+    def bind(self, document, controller) -> None:
+        """Show the document's run settings from now on; edits become undo commands."""
+        self.document, self.controller = document, controller
+        document.settings_changed.connect(self._show_document)
+        self._show_document()
+
+    def _show_document(self) -> None:
+        self.set_settings(self.document.design.settings)
+
+    def _commit(self, name: str, value: Any) -> None:
+        if self.controller is not None:
+            reason = self.controller.set_setting(name, value)
+        else:
+            try:
+                self._settings = dataclasses.replace(self._settings, **{name: value})
+                reason = None
+            except (ValueError, TypeError) as exc:
+                reason = str(exc)
+        self.error.setText(reason or "")
+        if reason:  # refused: show the value that holds again
+            self.editors[name].show(getattr(self.settings(), name))
 
     def set_settings(self, s: RunSettings) -> None:
-        self.dataset.setCurrentText(s.dataset)
-        self.optimizer.setCurrentText(s.optimizer)
-        self.learning_rate.setValue(s.learning_rate)
-        self.momentum.setValue(s.momentum)
-        self.schedule.setCurrentText(s.schedule)
-        self.batch_size.setValue(s.batch_size)
-        self.epochs.setValue(s.epochs)
-        self.subset.setValue(s.subset)
-        self.validation_split.setValue(s.validation_split)
-        self.augment.setChecked(s.augment)
-        self.seed.setValue(s.seed)
-        self.initializer.setCurrentText(s.initializer_override)
-        self.activation.setCurrentText(s.activation_override)
-        self.grad_norm_every.setValue(s.grad_norm_every)
+        """Show `s` (without committing it anywhere)."""
+        self._settings = s
+        for name, value in s.to_dict().items():
+            self.editors[name].show(value)
 
     def settings(self) -> RunSettings:
-        return RunSettings(
-            dataset=self.dataset.currentText().strip(), optimizer=self.optimizer.currentText(),
-            learning_rate=self.learning_rate.value(), momentum=self.momentum.value(),
-            schedule=self.schedule.currentText(), batch_size=self.batch_size.value(),
-            epochs=self.epochs.value(), subset=self.subset.value(),
-            validation_split=round(self.validation_split.value(), 4),
-            augment=self.augment.isChecked(), seed=self.seed.value(),
-            initializer_override=self.initializer.currentText(),
-            activation_override=self.activation.currentText(),
-            grad_norm_every=self.grad_norm_every.value())
+        if self.document is not None:
+            return self.document.design.settings
+        return self._settings
 
     def replace(self, **changes) -> None:
-        self.set_settings(dataclasses.replace(self.settings(), **changes))
+        """Change fields as a user would (undoable once bound)."""
+        for name, value in changes.items():
+            self.editors[name].show(value)
+            self._commit(name, value)

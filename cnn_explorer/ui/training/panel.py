@@ -91,10 +91,8 @@ class TrainingPanel(QWidget):
         self.degradation_button = self._button(
             "Plain vs residual", self.start_degradation,
             "Train plain-N and residual-N on the same data and settings, overlaid")
-        from_design = self._button("From design", self.load_settings_from_design,
-                                   "Fill the settings from the design's saved run settings")
         buttons = QHBoxLayout()
-        for w in (self.train_button, self.pause_button, self.stop_button, from_design,
+        for w in (self.train_button, self.pause_button, self.stop_button,
                   self.degradation_button, self.depth, self.batch_norm, self._runs_menu()):
             buttons.addWidget(w)
         buttons.addStretch(1)
@@ -176,7 +174,7 @@ class TrainingPanel(QWidget):
 
     # --- state ---------------------------------------------------------------------------
     def load_settings_from_design(self) -> None:
-        """Fill the form from the design's saved run settings: at start, on "From design", and
+        """Fill the form from the design's run settings: at start, and
         whenever the window calls it (after opening a file or choosing a preset)."""
         try:
             self.form.set_settings(self.get_design().settings)
