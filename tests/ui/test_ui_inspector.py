@@ -3,7 +3,7 @@
 from PySide6.QtWidgets import QComboBox, QSpinBox
 
 from cnn_explorer.model.spec import PADDINGS
-from cnn_explorer.ui.inspector.param_editors import ParamEditor
+from cnn_explorer.ui.param_editors import ParamEditor
 
 from .helpers import model_state
 

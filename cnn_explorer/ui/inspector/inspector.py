@@ -27,7 +27,7 @@ from cnn_explorer.model.spec import spec_fields
 from cnn_explorer.ui.editing.controller import EditController
 from cnn_explorer.ui.editing.document import Document
 from cnn_explorer.ui.inspector.layer_table import COLUMNS, LayerTableModel
-from cnn_explorer.ui.inspector.param_editors import ParamEditor
+from cnn_explorer.ui.param_editors import ParamEditor
 
 
 class BlockForm(QWidget):

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from cnn_explorer.model.settings import DATASETS, RunSettings
 from cnn_explorer.model.spec import spec_fields
-from cnn_explorer.ui.inspector.param_editors import ParamEditor
+from cnn_explorer.ui.param_editors import ParamEditor
 
 LABELS = {"momentum": "Momentum (SGD)", "schedule": "LR schedule", "subset": "Subset",
           "initializer_override": "Init override", "grad_norm_every": "Grad norms every"}
