@@ -14,10 +14,11 @@ import sys
 # Modules with a `register(subparsers)` function; each sets `func=...` on its parser.
 SUBCOMMAND_MODULES = (
     "cnn_explorer.model.cli",
+    "cnn_explorer.model.scale_cli",
     "cnn_explorer.keras.cli",
     "cnn_explorer.training.headless",
 )
-SUBCOMMANDS = ("presets", "summary", "export", "import", "train")
+SUBCOMMANDS = ("presets", "summary", "scale", "export", "import", "train")
 
 
 def build_parser() -> argparse.ArgumentParser:
