@@ -12,7 +12,8 @@ width, depth and resolution together.
 - resolution: the input's height and width x gamma^phi, rounded.
 
 A pure function of the design's data: the Scale dialog, `cnn-explorer scale` and the search
-share it, and phi = 0 gives the same design back.
+share it, and phi = 0 gives the same design back. New blocks get no canvas position (the app
+lays the design out again when it has blocks without one).
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ def _scale_depth(data: dict, runs: list[list[str]], depth: float) -> None:
         if wanted <= len(run):
             continue  # a phi below 0 never removes blocks: that would lose the user's work
         last = by_id[run[-1]]
-        tail, pos = last["id"], data["positions"].get(last["id"])
+        tail = last["id"]
         consumers = [c for c in data["connections"] if c["src"] == last["id"]]
         for i in range(len(run) + 1, wanted + 1):
             new = copy.deepcopy(last)
@@ -173,8 +174,6 @@ def _scale_depth(data: dict, runs: list[list[str]], depth: float) -> None:
                 new["params"]["strides"] = 1
             data["blocks"].append(new)
             data["connections"].append({"src": tail, "dst": new["id"], "port": 0})
-            if pos is not None:
-                data["positions"][new["id"]] = [pos[0], pos[1] + 90.0 * (i - len(run))]
             tail = new["id"]
         for c in consumers:
             c["src"] = tail

@@ -141,6 +141,8 @@ class MainWindow(QMainWindow):
         self._action(e, "Select &All", self.select_all, QKeySequence.SelectAll)
         e.addSeparator()
         self._action(e, "Auto &Layout", self.controller.auto_layout, "Ctrl+L")
+        self._action(e, "Compound &Scale\u2026", self.scale_design,
+                     tip="Scale width, depth and resolution together by phi (EfficientNet)")
         v = bar.addMenu("&View")
         self._action(v, "&Fit Design", self.view.fit_all, "Ctrl+0")
         self._action(v, "Zoom &In", lambda: self.view.scale(1.25, 1.25), QKeySequence.ZoomIn)
@@ -236,6 +238,17 @@ class MainWindow(QMainWindow):
         self.controller.load_preset(name, **params)
         self.document.flush()
         self.view.fit_all()
+
+    def scale_design(self) -> bool:
+        """Compound-scale the open design (one undo step); False when cancelled."""
+        from cnn_explorer.ui.scaling.dialog import ScaleDialog
+
+        dialog = ScaleDialog(self.document.design, self)
+        if dialog.exec() != ScaleDialog.Accepted or dialog.scaled is None:
+            return False
+        phi = dialog.scaling().phi
+        self.controller.load_design(dialog.scaled, f"Scale by phi = {phi:g}")
+        return True
 
     def toggle_selected(self) -> None:
         for bid in self.scene.selected_block_ids():
