@@ -17,8 +17,9 @@ SUBCOMMAND_MODULES = (
     "cnn_explorer.model.scale_cli",
     "cnn_explorer.keras.cli",
     "cnn_explorer.training.headless",
+    "cnn_explorer.training.search_cli",
 )
-SUBCOMMANDS = ("presets", "summary", "scale", "export", "import", "train")
+SUBCOMMANDS = ("presets", "summary", "scale", "export", "import", "train", "search")
 
 
 def build_parser() -> argparse.ArgumentParser:
