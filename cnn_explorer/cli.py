@@ -18,8 +18,10 @@ SUBCOMMAND_MODULES = (
     "cnn_explorer.keras.cli",
     "cnn_explorer.training.headless",
     "cnn_explorer.training.search_cli",
+    "cnn_explorer.training.scale_train",
 )
-SUBCOMMANDS = ("presets", "summary", "scale", "export", "import", "train", "search")
+SUBCOMMANDS = ("presets", "summary", "scale", "export", "import", "train", "search",
+               "train-variants")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,7 +44,7 @@ class SearchSettings:
     space: str = "blocks"
     strategy: str = "random"
     budget_s: float = 300.0
-    trials: int = 0  # 0 = as many as the budget allows
+    trials: int = 0  # distinct candidates to score; 0 = as many as the budget allows
     seed: int = 0
     dataset: str = "sample"
     epochs: int = 1  # the proxy run of each candidate
@@ -140,6 +140,8 @@ def open_study(settings: SearchSettings, out: Path, *, worker: int = 0):
         storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
     except Exception as exc:  # a wrong URL, a missing driver, an unreachable server
         raise SearchError(f"cannot open the study storage {url}: {exc}") from None
+    if url.startswith("sqlite"):
+        _write_ahead(storage.engine)
     study = optuna.create_study(storage=storage, study_name=settings.study_name,
                                 directions=["maximize", "minimize"], load_if_exists=True)
     made_with = {"space": settings.space, "strategy": settings.strategy,
@@ -163,6 +165,22 @@ def open_study(settings: SearchSettings, out: Path, *, worker: int = 0):
         study.sampler = optuna.samplers.NSGAIISampler(population_size=settings.population,
                                                       seed=seed)
     return study
+
+
+def _write_ahead(engine) -> None:
+    """SQLite in WAL mode with synchronous=NORMAL: readers never block the writer (several
+    worker processes), and a commit needs no fsync of its own (a crash of the program loses
+    nothing; a power cut may lose the last candidates)."""
+    from sqlalchemy import event
+
+    def pragmas(connection, record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    event.listen(engine, "connect", pragmas)
+    engine.dispose()  # connections made before the listener reconnect with it
 
 
 def fail_leftovers(study) -> int:
@@ -207,9 +225,10 @@ def run_search(settings: SearchSettings, out: Path, *, control: RunControl | Non
             break
         if time.monotonic() >= deadline:
             break
-        if settings.trials:
+        if settings.trials:  # distinct candidates scored or being trained (not reuses)
             taken = study.get_trials(deepcopy=False, states=(states.COMPLETE, states.RUNNING))
-            if len(taken) >= settings.trials:
+            fresh = [t for t in taken if _attrs(t).get("reused_from") is None]
+            if len(fresh) >= settings.trials:
                 status = "trials"
                 break
         if reuses >= MAX_REUSES_IN_A_ROW:
@@ -222,11 +241,10 @@ def run_search(settings: SearchSettings, out: Path, *, control: RunControl | Non
         done = _scored(study, key)
         if done is not None:  # the same candidate again: its stored result, not a new run
             reuses += 1
-            attrs = {**done.user_attrs, "number": trial.number, "reused_from": done.number,
+            attrs = {**_attrs(done), "number": trial.number, "reused_from": done.number,
                      "worker": worker}
             _tell(study, trial, attrs, list(done.values))
             listener.on_candidate(record_of(attrs))
-            export(study, out)
             continue
         reuses = 0
         design = space.design(choices)
@@ -276,15 +294,14 @@ def _design_data(design: Design, title: str) -> dict:
 def _scored(study, key: str):
     optuna = _optuna()
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
-        if t.user_attrs.get("key") == key and t.user_attrs.get("reused_from") is None:
+        if _attrs(t).get("key") == key and _attrs(t).get("reused_from") is None:
             return t
     return None
 
 
 def _tell(study, trial, attrs: dict, values: list[float] | None) -> None:
     optuna = _optuna()
-    for name, value in attrs.items():
-        trial.set_user_attr(name, value)
+    trial.set_user_attr("record", attrs)  # one attribute: one database commit
     if values is None:
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
     else:
@@ -302,8 +319,12 @@ def study_records(study) -> list[dict]:
     """Every scored or failed candidate of the study, in trial order."""
     optuna = _optuna()
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
-    return [record_of(t.user_attrs) for t in study.get_trials(deepcopy=False, states=states)
-            if "choices" in t.user_attrs]
+    return [record_of(_attrs(t)) for t in study.get_trials(deepcopy=False, states=states)
+            if "choices" in _attrs(t)]
+
+
+def _attrs(trial) -> dict:
+    return trial.user_attrs.get("record") or {}
 
 
 def pareto_front(records: list[dict]) -> list[dict]:

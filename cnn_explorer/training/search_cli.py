@@ -29,8 +29,8 @@ def register(subparsers) -> None:
     p.add_argument("--strategy", choices=("random", "evolution"), default="random")
     p.add_argument("--budget-s", type=float, required=True,
                    help="wall-clock seconds; no candidate starts after it")
-    p.add_argument("--trials", type=int, default=0, help="stop after this many candidates "
-                   "in the study (0 = until the budget)")
+    p.add_argument("--trials", type=int, default=0, help="stop when the study has scored this "
+                   "many distinct candidates (0 = until the budget)")
     p.add_argument("--dataset", default="sample", help="sample, cifar10, cifar100 or a path")
     p.add_argument("--out", type=Path, required=True, help="output folder (resumed if it has "
                    "a study)")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cnn_explorer.model.files import load_design
-from cnn_explorer.training.records import RunControl
+from cnn_explorer.training.records import RunControl, RunListener
 from cnn_explorer.training.search import (
     BEST_FILE,
     CANDIDATES_FILE,
@@ -19,6 +19,7 @@ from cnn_explorer.training.search import (
     SearchListener,
     SearchSettings,
     open_study,
+    proxy_score,
     pareto_front,
     read_records,
     run_search,
@@ -28,21 +29,34 @@ TINY = {"kinds": ("residual", "mbconv"), "widths": (8,), "depths": (1,)}  # 8 sm
 
 
 def tiny(**changes) -> SearchSettings:
-    base = dict(space="blocks", strategy="random", budget_s=600, trials=2, seed=3,
+    base = dict(space="blocks", strategy="random", budget_s=600, trials=2, seed=1,
                 subset=96, batch_size=32, validation_split=0.34, space_options=TINY)
     return SearchSettings(**{**base, **changes})
 
 
-class StopAtSecond(SearchListener):
-    """Stops the search while the second candidate trains (from its first step)."""
+class StopInSecond(RunListener):
+    """Presses Stop at the first training step of the second candidate."""
 
     def __init__(self, control):
-        self.control, self.started, self.records = control, [], []
+        self.control = control
 
-    def on_candidate_started(self, number, choices):
-        self.started.append(number)
-        if len(self.started) == 2:
-            self.control.stop()  # the proxy run checks it after its first step
+    def on_steps(self, steps):
+        self.control.stop()
+
+
+def stopping_scorer(calls):
+    """The real proxy run; the second candidate is stopped after its first step."""
+
+    def score(design, proxy, control, data):
+        calls.append(design)
+        listener = StopInSecond(control) if len(calls) == 2 else None
+        return proxy_score(design, proxy, control, data, listener=listener)
+    return score
+
+
+class Records(SearchListener):
+    def __init__(self):
+        self.records = []
 
     def on_candidate(self, record):
         self.records.append(record)
@@ -51,9 +65,9 @@ class StopAtSecond(SearchListener):
 def test_search_stores_stops_resumes_and_its_best_trains(tmp_path, sample):
     from cnn_explorer.training.run import train_design
 
-    control = RunControl()
-    watcher = StopAtSecond(control)
-    first = run_search(tiny(), tmp_path, control=control, listener=watcher, data=sample)
+    control, calls, watcher = RunControl(), [], Records()
+    first = run_search(tiny(), tmp_path, control=control, listener=watcher, data=sample,
+                       scorer=stopping_scorer(calls))
     assert first.status == "stopped" and first.trained == 2
     done, stopped = watcher.records
     assert done["accuracy"] is not None and 0 <= done["accuracy"] <= 1
@@ -86,13 +100,13 @@ def fake_scorer(design, proxy, control, data):
 
 @pytest.mark.parametrize("strategy", ["random", "evolution"])
 def test_seeded_search_is_reproducible_and_reuses_scored_candidates(tmp_path, strategy):
-    settings = tiny(strategy=strategy, trials=12, population=4)
+    settings = tiny(strategy=strategy, trials=6, population=4, seed=3)
     a = run_search(settings, tmp_path / "a", scorer=fake_scorer)
     b = run_search(settings, tmp_path / "b", scorer=fake_scorer)
     assert [r["choices"] for r in a.records] == [r["choices"] for r in b.records]
-    assert len(a.records) == 12
     distinct = {json.dumps(r["choices"], sort_keys=True) for r in a.records}
-    assert a.trained == len(distinct) < 12  # 8 candidates exist: repeats reuse the result
+    assert a.trained == len(distinct) == 6  # 6 distinct candidates scored, each trained once
+    assert len(a.records) > 6  # of 8 possible, the sampler proposed some twice
     reused = [r for r in a.records if r["reused_from"] is not None]
     assert reused and all(r["accuracy"] == a.records[r["reused_from"]]["accuracy"]
                           for r in reused)

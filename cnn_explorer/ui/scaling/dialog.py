@@ -1,7 +1,9 @@
 """Scale dialog: phi with alpha, beta and gamma; the scaled design's parameters and FLOPs update
 live as phi moves, beside the paper's comparison drawn with this design's own numbers (FLOPs
 against phi for width-only, depth-only, resolution-only and compound scaling). OK replaces the
-design as one undo step; nothing changes before that."""
+design as one undo step; nothing changes before that. "Train variants" trains the variants at
+phi 0, 0.5 and 1 for one fixed budget each, off the GUI thread, and plots accuracy against
+FLOPs."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -28,6 +31,7 @@ CURVE_PHIS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 CURVES = (("compound", "#d62728"), ("width", "#1f77b4"), ("depth", "#2ca02c"),
           ("resolution", "#9467bd"))
 SLIDER_STEPS = 4  # the phi slider moves in quarters
+VARIANT_PHIS = (0.0, 0.5, 1.0)
 
 
 class ScaleDialog(QDialog):
@@ -63,6 +67,16 @@ class ScaleDialog(QDialog):
         self.summary.setWordWrap(True)
         self.summary.setMinimumWidth(300)
         left.addWidget(self.summary)
+        self.train_button = QPushButton("Train variants")
+        self.train_button.setToolTip("Train phi = 0, 0.5, 1 for one short budget each and plot "
+                                     "accuracy against FLOPs (Stop: press again)")
+        self.train_button.clicked.connect(lambda checked=False: self.train_variants())
+        left.addWidget(self.train_button)
+        self.variants_note = QLabel()
+        self.variants_note.setWordWrap(True)
+        left.addWidget(self.variants_note)
+        self.variants_worker = None
+        self.variant_rows: list[dict] = []
         left.addStretch(1)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         self.buttons.accepted.connect(self.accept)
@@ -78,6 +92,15 @@ class ScaleDialog(QDialog):
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#888", style=Qt.DashLine))
         self.plot.addItem(self.marker)
         layout.addWidget(self.plot, 1)
+        self.accuracy_plot = pg.PlotWidget(background="w")
+        self.accuracy_plot.setMinimumSize(300, 300)
+        self.accuracy_plot.setLogMode(x=True)
+        self.accuracy_plot.setLabel("bottom", "FLOPs per image")
+        self.accuracy_plot.setLabel("left", "validation accuracy")
+        self.accuracy_plot.setTitle("Trained variants")
+        self.accuracy_curve = self.accuracy_plot.plot([], [], pen=pg.mkPen("#d62728", width=2),
+                                                      symbol="o", symbolBrush="#d62728")
+        layout.addWidget(self.accuracy_plot, 1)
         for box in (self.alpha, self.beta, self.gamma):
             box.valueChanged.connect(self.update_curves)
             box.valueChanged.connect(self.update_preview)
@@ -143,6 +166,57 @@ class ScaleDialog(QDialog):
                 flops.append(max(1, scale_design(self.design, s).graph.report().flops))
             self.plot.plot(list(CURVE_PHIS), flops, pen=pg.mkPen(colour, width=2), name=name,
                            symbol="o", symbolSize=5, symbolBrush=colour)
+
+
+    # ---- training the variants ------------------------------------------------------------
+    def train_variants(self, phis=VARIANT_PHIS, trainer=None) -> bool:
+        """Start training the variants (False if it cannot start); pressed again, Stop."""
+        if self.variants_worker is not None:
+            self.variants_worker.stop()
+            self.variants_note.setText("Stopping after this training step\u2026")
+            return False
+        from cnn_explorer.ui.scaling.variants import VariantsWorker
+
+        try:
+            scaling = self.scaling()
+        except DesignError as exc:
+            self.variants_note.setText(str(exc))
+            return False
+        self.variant_rows = []
+        self.accuracy_curve.setData([], [])
+        self.variants_worker = VariantsWorker(self.design, scaling, phis, trainer=trainer,
+                                              parent=self)
+        self.variants_worker.variant.connect(self._variant_trained)
+        self.variants_worker.ended.connect(self._variants_ended)
+        self.train_button.setText("Stop training")
+        self.variants_note.setText(f"Training {len(phis)} variants, one short run each\u2026")
+        self.variants_worker.start()
+        return True
+
+    def _variant_trained(self, row: dict) -> None:
+        self.variant_rows.append(row)
+        done = [r for r in self.variant_rows if r["accuracy"] is not None]
+        self.accuracy_curve.setData([max(1, r["flops"]) for r in done],
+                                    [r["accuracy"] for r in done])
+        self.variants_note.setText("<br>".join(
+            f"phi {r['phi']:g}: {format_flops(r['flops'])}FLOPs, accuracy "
+            + ("n/a" if r["accuracy"] is None else f"{r['accuracy']:.3f}")
+            for r in self.variant_rows))
+
+    def _variants_ended(self, message: str) -> None:
+        worker, self.variants_worker = self.variants_worker, None
+        if worker is not None:
+            worker.wait()
+        self.train_button.setText("Train variants")
+        if message:
+            self.variants_note.setText(self.variants_note.text() + f"<br>{message}")
+
+    def done(self, result: int) -> None:
+        if self.variants_worker is not None:  # closing stops the training first
+            self.variants_worker.stop()
+            self.variants_worker.wait()
+            self.variants_worker = None
+        super().done(result)
 
 
 def _input_size(design: Design) -> str:
