@@ -18,7 +18,8 @@ def _ints(text: str) -> tuple:
     try:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas: {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas: {text!r}") from None
 
 
 def register(subparsers) -> None:

@@ -85,3 +85,18 @@ def test_diff_lists_block_level_differences():
     assert any(line.startswith("~ avg_pool: inputs stage3_block1 -> stage3_block2")
                for line in lines)
     assert diff_designs(a, b).count("- stage3_block2 (residual)") == 1
+
+
+def test_search_space_imports_nothing_heavy():
+    import subprocess
+    import sys
+
+    code = ("import sys, random\n"
+            "from cnn_explorer.model.search_space import cells_space\n"
+            "import cnn_explorer.model.design_diff\n"
+            "s = cells_space(); s.design(s.random_picks(random.Random(0))).graph.report()\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('PySide6', 'tensorflow', 'keras', 'optuna', 'pyqtgraph')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

@@ -19,13 +19,13 @@ from cnn_explorer.training.search import (
     SearchListener,
     SearchSettings,
     open_study,
-    proxy_score,
     pareto_front,
+    proxy_score,
     read_records,
     run_search,
 )
 
-TINY = {"kinds": ("residual", "mbconv"), "widths": (8,), "depths": (1,)}  # 8 small candidates
+TINY = {"kinds": ("residual",), "widths": (8, 16), "depths": (1,)}  # 8 small candidates
 
 
 def tiny(**changes) -> SearchSettings:
@@ -132,7 +132,7 @@ def run_cli(*args, timeout=600):
 
 def test_two_worker_processes_share_one_study(tmp_path):
     out = tmp_path / "shared"
-    done = run_cli("--space", "blocks", "--kinds", "residual,mbconv", "--widths", "8",
+    done = run_cli("--space", "blocks", "--kinds", "residual", "--widths", "8,16",
                    "--depths", "1", "--subset", "96", "--budget-s", "600", "--trials", "2",
                    "--workers", "2", "--seed", "1", "--out", str(out))
     assert done.returncode == 0, done.stderr[-2000:]

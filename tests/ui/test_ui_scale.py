@@ -1,5 +1,6 @@
 """The Scale dialog: live preview as phi moves, the paper's curves, one undo step."""
 
+import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
 from cnn_explorer.model.files import design_to_dict
@@ -56,3 +57,26 @@ def test_scale_action_is_one_undo_step(window, monkeypatch):
         {k: v for k, v in before.items() if k != "positions"}
     monkeypatch.setattr(ScaleDialog, "exec", lambda dialog: ScaleDialog.Rejected)
     assert not window.scale_design()
+
+
+def test_train_variants_plots_accuracy_against_flops(qtbot):
+    design = build_preset("plain-cnn")
+    dialog = ScaleDialog(design)
+    qtbot.addWidget(dialog)
+    calls = []
+
+    def fake(design, settings, phis, alpha, beta, gamma, control, on_variant):
+        calls.append((phis, settings.epochs))
+        for phi in phis:  # what train_variants reports, without training
+            flops = scale_design(design, Scaling(phi, alpha, beta, gamma)).graph.report().flops
+            on_variant({"phi": phi, "params": 0, "flops": flops, "accuracy": 0.1 + phi / 10,
+                        "seconds": 0.0, "status": "finished"})
+
+    assert dialog.train_variants(trainer=fake)
+    qtbot.waitUntil(lambda: dialog.variants_worker is None, timeout=20000)
+    assert calls == [((0.0, 0.5, 1.0), 1)]
+    xs, ys = dialog.accuracy_curve.getOriginalDataset()
+    assert list(ys) == pytest.approx([0.1, 0.15, 0.2])
+    assert xs[2] == scale_design(design, Scaling(1.0)).graph.report().flops
+    assert "phi 1: " in dialog.variants_note.text()
+    assert dialog.train_button.text() == "Train variants"
