@@ -8,13 +8,11 @@ from pathlib import Path
 from cnn_explorer.model.scaling import Scaling, scale_design
 from cnn_explorer.training.scale_train import resized, train_variants
 
-from .conftest import make_tiny_design, make_tiny_settings
 
-
-def test_variants_train_with_their_own_input_size(sample):
-    design = make_tiny_design()
+def test_variants_train_with_their_own_input_size(sample, tiny_design, tiny_settings):
+    design = tiny_design()
     seen = []
-    rows = train_variants(design, make_tiny_settings(subset=96, validation_split=0.34),
+    rows = train_variants(design, tiny_settings(subset=96, validation_split=0.34),
                           (0.0, 1.0), data=sample, on_variant=seen.append)
     assert [r["phi"] for r in rows] == [0.0, 1.0] and seen == rows
     assert rows[0]["flops"] == design.graph.report().flops

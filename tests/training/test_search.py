@@ -141,6 +141,10 @@ def test_two_worker_processes_share_one_study(tmp_path):
     assert {r["worker"] for r in records} == {0, 1}  # each process took a candidate
     assert "[worker 0]" in done.stdout and "[worker 1]" in done.stdout
     assert (out / CANDIDATES_FILE).exists() and load_design(out / BEST_FILE).graph.report().ok
+    summary = subprocess.run([sys.executable, "-m", "cnn_explorer", "summary",
+                              str(out / BEST_FILE)], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert summary.returncode == 0 and "stage1_block1" in summary.stdout
 
 
 def test_cli_bad_input_exits_2(tmp_path):

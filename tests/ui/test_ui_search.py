@@ -15,6 +15,10 @@ def test_search_tab_shows_leaderboard_and_opens_a_candidate(window, qtbot, tmp_p
     window.show_search()
     panel = window.search_panel
     assert panel is not None and window.search_dock.widget() is panel
+    assert "9 choices" in panel.space_note.text()  # the blocks space: 3 stages x 3
+    panel.space.setCurrentText("cells")
+    assert "choices" in panel.space_note.text() and "normal_b1_op1" in panel.space_note.toolTip()
+    panel.space.setCurrentText("blocks")
     panel.scorer = fake_scorer
     panel.trials.setValue(5)
     panel.seed.setValue(2)

@@ -68,6 +68,7 @@ class SearchPanel(QWidget):
         left.addLayout(form)
         self.space = QComboBox()
         self.space.addItems(list(SPACES))
+        self.space.setCurrentText("blocks")  # the cheaper candidates
         self.space.setToolTip("blocks: per stage a block kind, width and depth; cells: "
                               "NASNet-style normal and reduction cells")
         self.strategy = QComboBox()
@@ -88,6 +89,11 @@ class SearchPanel(QWidget):
                               ("Budget", self.budget), ("Candidates", self.trials),
                               ("Seed", self.seed)):
             form.addRow(label, widget)
+        self.space_note = QLabel()
+        self.space_note.setWordWrap(True)
+        form.addRow(self.space_note)
+        self.space.currentTextChanged.connect(self._describe_space)
+        self._describe_space(self.space.currentText())
         row = QHBoxLayout()
         self.start_button = self._button("Start", self.start, "Search in a worker thread; "
                                          "every candidate is trained for a short proxy run")
@@ -137,6 +143,14 @@ class SearchPanel(QWidget):
             self.plot.addItem(item)
         layout.addWidget(self.plot, 2)
         self._set_running(False)
+
+    def _describe_space(self, name: str) -> None:
+        """What the space offers: its choices and how many candidates they make."""
+        space = SPACES[name]()
+        self.space_note.setText(f"{space.description}: {len(space.choices)} choices, "
+                                f"{space.size:.3g} candidates")
+        self.space_note.setToolTip("\n".join(f"{k}: {', '.join(map(str, v))}"
+                                             for k, v in space.choices.items()))
 
     def _button(self, text: str, slot, tip: str) -> QPushButton:
         button = QPushButton(text)
