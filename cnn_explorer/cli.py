@@ -29,10 +29,14 @@ from cnn_explorer.model.cli import (
 # Modules with a `register(subparsers)` function; each sets `func=...` on its parser.
 SUBCOMMAND_MODULES = (
     "cnn_explorer.model.cli",
+    "cnn_explorer.model.scale_cli",
     "cnn_explorer.keras.cli",
     "cnn_explorer.training.headless",
+    "cnn_explorer.training.search_cli",
+    "cnn_explorer.training.scale_train",
 )
-SUBCOMMANDS = ("presets", "summary", "export", "import", "train")
+SUBCOMMANDS = ("presets", "summary", "scale", "export", "import", "train", "search",
+               "train-variants")
 EXIT_CODES = f"""\
 exit codes:
   {EXIT_OK}   done (summary: the design has no problems)

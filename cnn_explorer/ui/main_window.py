@@ -64,6 +64,13 @@ class MainWindow(QMainWindow):
                                         Qt.BottomDockWidgetArea, 300)
         self.resizeDocks([self.training_dock], [min(340, int(area.height() * 0.42))],
                          Qt.Vertical)
+        self.search_dock = self._dock("Search", QLabel("  Architecture search"),
+                                      Qt.BottomDockWidgetArea, 300)
+        self.tabifyDockWidget(self.training_dock, self.search_dock)
+        self.training_dock.raise_()
+        self.search_panel = None  # built when the Search tab first shows
+        self.search_dock.visibilityChanged.connect(
+            lambda visible: visible and self.search_panel is None and self.show_search())
         self._build_menus()
         self._wire()
         self.zoom_label = QLabel()
@@ -146,6 +153,10 @@ class MainWindow(QMainWindow):
         self._action(e, "Select &All", self.select_all, QKeySequence.SelectAll)
         e.addSeparator()
         self._action(e, "Auto &Layout", self.controller.auto_layout, "Ctrl+L")
+        self._action(e, "Compound &Scale\u2026", self.scale_design,
+                     tip="Scale width, depth and resolution together by phi (EfficientNet)")
+        self._action(e, "Architecture Searc&h\u2026", self.show_search,
+                     tip="Search cells or blocks for accurate, cheap designs (Search tab)")
         v = bar.addMenu("&View")
         self._action(v, "&Fit Design", self.view.fit_all, "Ctrl+0")
         self._action(v, "Zoom &In", lambda: self.view.scale(1.25, 1.25), QKeySequence.ZoomIn)
@@ -268,6 +279,26 @@ class MainWindow(QMainWindow):
         self.document.flush()
         self.view.fit_all()
 
+    def scale_design(self) -> bool:
+        """Compound-scale the open design (one undo step); False when cancelled."""
+        from cnn_explorer.ui.scaling.dialog import ScaleDialog
+
+        dialog = ScaleDialog(self.document.design, self)
+        if dialog.exec() != ScaleDialog.Accepted or dialog.scaled is None:
+            return False
+        phi = dialog.scaling().phi
+        self.controller.edit_design(dialog.scaled, f"Scale by phi = {phi:g}")
+        return True
+
+    def show_search(self) -> None:
+        """The Search tab, built on first use (it brings pyqtgraph and the search's code)."""
+        if self.search_panel is None:
+            from cnn_explorer.ui.search.panel import install
+
+            install(self)
+        self.search_dock.show()
+        self.search_dock.raise_()
+
     def toggle_selected(self) -> None:
         for bid in self.scene.selected_block_ids():
             self.scene.toggle_expanded(bid)
@@ -351,6 +382,8 @@ class MainWindow(QMainWindow):
         settings = app_settings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())
+        if self.search_panel is not None:
+            self.search_panel.stop_and_join(5.0)
         if self.training_panel is not None:
             self.training_panel.stop_and_join(5.0)
         self.recovery.timer.stop()

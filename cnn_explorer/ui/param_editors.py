@@ -1,4 +1,5 @@
-"""Typed editors for block parameters and run settings, chosen from the spec's field metadata (`spec_fields`).
+"""Typed editors for block parameters and run settings, chosen from the field metadata
+(`spec_fields`).
 
 Each editor knows the valid range or choices the model declares, so most invalid values
 cannot even be typed; the model still has the last word and the inspector shows its reason.

@@ -238,24 +238,27 @@ class ReplaceDesign(QUndoCommand):
 
     The new design belongs to no file (it is untitled until saved); undo brings back the old
     design with its file, so Save can never write a preset over the file that was open.
+    With `edit=True` (compound scaling, a diagnosis fix) the new design is an edit of the open
+    one: it keeps its file and title, and the view stays where it is.
     """
 
-    def __init__(self, document, new: Design, text: str) -> None:
+    def __init__(self, document, new: Design, text: str, edit: bool = False) -> None:
         super().__init__(text)
-        self.document = document
+        self.document, self.edit = document, edit
         self.new = (design_to_dict(new), new.settings)
         old = document.design
         self.old = (design_to_dict(old), old.settings)
-        self.new_file = (None, new.title)
         self.old_file = (document.path, old.title)
+        self.new_file = self.old_file if edit else (None, new.title)
 
     def _apply(self, state: tuple, file: tuple) -> None:
         data, settings = state
         replace_contents(self.document.graph, design_from_dict(data).graph)
         self.document.path, self.document.design.title = file
         self.document.set_settings(settings)
-        self.document.file_changed.emit()
-        self.document.design_opened.emit()
+        if not self.edit:
+            self.document.file_changed.emit()
+            self.document.design_opened.emit()
 
     def redo(self) -> None:
         self._apply(self.new, self.new_file)

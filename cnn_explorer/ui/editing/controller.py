@@ -163,6 +163,12 @@ class EditController(QObject):
         lay_out(design.graph, only_if_unplaced=True)
         self._push(cmd.ReplaceDesign(self.document, design, text))
 
+    def edit_design(self, design: Design, text: str) -> None:
+        """Replace the design with an edit of it (scaled, fixed) as one undoable step: it keeps
+        its file and title; blocks without positions get laid out."""
+        lay_out(design.graph, only_if_unplaced=True)
+        self._push(cmd.ReplaceDesign(self.document, design, text, edit=True))
+
     def load_preset(self, name: str, **params) -> str | None:
         try:
             design = build_preset(name, **params)

@@ -1,0 +1,1 @@
+"""The Scale dialog: compound scaling of the open design."""

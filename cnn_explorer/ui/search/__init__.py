@@ -1,0 +1,1 @@
+"""The Search tab: an architecture search you can watch."""
