@@ -16,8 +16,9 @@ SUBCOMMAND_MODULES = (
     "cnn_explorer.model.cli",
     "cnn_explorer.keras.cli",
     "cnn_explorer.training.headless",
+    "cnn_explorer.training.diagnose_cli",
 )
-SUBCOMMANDS = ("presets", "summary", "export", "import", "train")
+SUBCOMMANDS = ("presets", "summary", "export", "import", "train", "diagnose")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -47,6 +47,9 @@ class RunLogWriter(RunListener):
     def on_confusion(self, matrix: list[list[int]]) -> None:
         self._write({"type": "confusion", "matrix": matrix})
 
+    def on_findings(self, findings: list[dict]) -> None:
+        self._write({"type": "findings", "findings": findings})
+
     def on_end(self, status: str, message: str) -> None:
         self._write({"type": "end", "status": status, "message": message})
         self._file.close()
@@ -63,6 +66,7 @@ class RunHistory(RunListener):
         self.info: RunInfo | None = None
         self.epochs: list[EpochRecord] = []
         self.confusion: list[list[int]] | None = None
+        self.findings: list[dict] = []  # the latest diagnosis (diagnosis.Finding dicts)
         self.status, self.message = "", ""
         self._steps = np.zeros((0, 4))  # step, loss, accuracy, seconds
         self._n = 0
@@ -100,6 +104,10 @@ class RunHistory(RunListener):
 
     def on_confusion(self, matrix: list[list[int]]) -> None:
         self.confusion = matrix
+        self.version += 1
+
+    def on_findings(self, findings: list[dict]) -> None:
+        self.findings = list(findings)
         self.version += 1
 
     def on_end(self, status: str, message: str) -> None:
@@ -186,6 +194,8 @@ def read_run_log(path: Path) -> RunHistory:
                 history.on_epoch(EpochRecord(**record))
             elif kind == "confusion":
                 history.on_confusion(record["matrix"])
+            elif kind == "findings":
+                history.on_findings(record["findings"])
             elif kind == "end":
                 history.on_steps(steps)
                 steps = []
