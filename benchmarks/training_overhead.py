@@ -2,8 +2,10 @@
 
 Both sides train a copy of the same design (same initial weights) on the same tf.data
 pipeline of real CIFAR-10 images (the bundled sample), one epoch at a time, alternating in one
-process so machine noise hits both. The instrumented side records every layer's gradient and
-weight norm every step and streams them to a RunHistory, as the panel does.
+process so machine noise hits both. The instrumented side records every layer's gradient,
+weight and update norm every step, probes every block's activation statistics every
+`signals.ACTIVATION_EVERY` steps, diagnoses the recent window every `run.DIAGNOSE_EVERY` steps,
+and streams it all to a RunHistory, as the panel does.
 
     python benchmarks/training_overhead.py [--rounds 7] [--batch-size 128] \
         [--presets plain-cnn resnet20]
@@ -26,7 +28,7 @@ def build_pair(preset: str, settings, steps: int):
     from cnn_explorer.keras.optimizer import make_optimizer
     from cnn_explorer.model.presets import build_preset
     from cnn_explorer.training.instrument import compile_instrumented
-    from cnn_explorer.training.run import build_design_model
+    from cnn_explorer.training.run import build_design_model, layer_blocks
 
     design = build_preset(preset, classes=10) if preset == "plain-cnn" else build_preset(preset)
     keras.utils.set_random_seed(0)
@@ -35,7 +37,8 @@ def build_pair(preset: str, settings, steps: int):
     inner = build_design_model(design, settings)
     plain.compile(optimizer=make_optimizer(settings.to_dict(), steps),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return plain, compile_instrumented(inner, settings, steps)
+    blocks = layer_blocks(design)
+    return plain, compile_instrumented(inner, settings, steps, blocks), blocks
 
 
 def time_epoch(model, dataset, callbacks, images: int) -> float:
@@ -57,9 +60,12 @@ def measure(preset: str, rounds: int, batch_size: int) -> tuple[float, float]:
     images = len(data.x_train)
     dataset = train_dataset(data.x_train, data.y_train, batch_size=batch_size, seed=0,
                             augment=False)
-    plain, wrapped = build_pair(preset, settings, 1000)
+    from cnn_explorer.training.signals import ActivationProbe
+
+    plain, wrapped, blocks = build_pair(preset, settings, 1000)
     history = RunHistory()
-    reporter = RunReporter(wrapped, settings, RunControl(), history, None)
+    probe = ActivationProbe(wrapped.inner, blocks, data.x_test)
+    reporter = RunReporter(wrapped, settings, RunControl(), history, None, probe)
     history.on_start(_info(wrapped, settings))
     time_epoch(plain, dataset, [], images)  # warm-up: tracing and XLA compilation
     time_epoch(wrapped, dataset, [reporter], images)
@@ -68,6 +74,7 @@ def measure(preset: str, rounds: int, batch_size: int) -> tuple[float, float]:
         fit_rates.append(time_epoch(plain, dataset, [], images))
         app_rates.append(time_epoch(wrapped, dataset, [reporter], images))
     assert history.grad_norms.shape[1] == len(wrapped.slots)  # norms really were recorded
+    assert probe.model is not None and probe.stats()  # and activations were probed
     print(f"  {preset}: fit {[round(r) for r in fit_rates]}, instrumented "
           f"{[round(r) for r in app_rates]} img/s per round", flush=True)
     return fit_rates, app_rates

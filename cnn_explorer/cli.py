@@ -34,9 +34,10 @@ SUBCOMMAND_MODULES = (
     "cnn_explorer.training.headless",
     "cnn_explorer.training.search_cli",
     "cnn_explorer.training.scale_train",
+    "cnn_explorer.training.diagnose_cli",
 )
 SUBCOMMANDS = ("presets", "summary", "scale", "export", "import", "train", "search",
-               "train-variants")
+               "train-variants", "diagnose")
 EXIT_CODES = f"""\
 exit codes:
   {EXIT_OK}   done (summary: the design has no problems)

@@ -21,6 +21,7 @@ class RunHistory(RunListener):
         self.info: RunInfo | None = None
         self.epochs: list[EpochRecord] = []
         self.confusion: list[list[int]] | None = None
+        self.findings: list[dict] = []  # the latest diagnosis (diagnosis.Finding dicts)
         self.status, self.message = "", ""
         self._steps = np.zeros((0, 4))  # step, loss, accuracy, seconds
         self._n = 0
@@ -58,6 +59,10 @@ class RunHistory(RunListener):
 
     def on_confusion(self, matrix: list[list[int]]) -> None:
         self.confusion = matrix
+        self.version += 1
+
+    def on_findings(self, findings: list[dict]) -> None:
+        self.findings = list(findings)
         self.version += 1
 
     def on_end(self, status: str, message: str) -> None:

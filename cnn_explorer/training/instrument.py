@@ -1,8 +1,10 @@
 """The instrumented train step: loss, accuracy and every trainable layer's gradient norm.
 
 The gradients are computed once, as in `model.fit`; the per-layer L2 norms (kernel and bias
-together) and weight norms come from those same tensors inside the compiled step and leave it
-as two small vectors, so instrumentation costs a few reductions, not a second backward pass.
+together), weight norms and update norms (how far this step moved the weights: the
+update-to-weight ratio is update / weight) come from those same tensors inside the compiled
+step and leave it as three small vectors, so instrumentation costs a few reductions and one
+copy of the weights, not a second backward pass.
 The wrapper reuses Keras' own `fit` loop (and its XLA compilation), so speed matches `fit`.
 """
 
@@ -43,17 +45,18 @@ def trainable_layers(model: keras.Model) -> list[tuple[keras.layers.Layer, list[
     """
     index = {id(v): i for i, v in enumerate(model.trainable_variables)}
     found = []
-    for layer in _leaf_layers(model):
+    for layer in leaf_layers(model):
         ids = [index[id(v)] for v in layer.trainable_weights if id(v) in index]
         if ids:
             found.append((layer, ids))
     return found
 
 
-def _leaf_layers(model: keras.Model):
+def leaf_layers(model: keras.Model):
+    """Every layer, looking inside nested models (a Sequential stem in a functional model)."""
     for layer in model.layers:
         if isinstance(layer, keras.Model):  # nested functional models: look inside
-            yield from _leaf_layers(layer)
+            yield from leaf_layers(layer)
         else:
             yield layer
 
@@ -84,7 +87,9 @@ class InstrumentedModel(keras.Model):
             probs = self.inner(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=probs, training=True)
         grads = tape.gradient(loss, variables)
+        before = [tf.identity(v.value) for v in variables]  # read before the update
         self.optimizer.apply_gradients(zip(grads, variables))
+        updates = [v.value - b for v, b in zip(variables, before)]
         self.compute_metrics(x, y, probs)  # the running means fit keeps, as in stock train_step
         hits = tf.equal(tf.argmax(probs, axis=-1, output_type=tf.int32), tf.cast(y, tf.int32))
         return {
@@ -92,6 +97,7 @@ class InstrumentedModel(keras.Model):
             "accuracy": tf.reduce_mean(tf.cast(hits, tf.float32)),
             "grad_norms": self._group_norms(grads),
             "weight_norms": self._group_norms(variables),
+            "update_norms": self._group_norms(updates),
             "learning_rate": tf.cast(self.optimizer.learning_rate, tf.float32),
         }
 

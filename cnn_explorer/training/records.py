@@ -47,6 +47,8 @@ class StepRecord:
     grad_norms: list[float] = field(default_factory=list)
     weight_norms: list[float] = field(default_factory=list)
     learning_rate: float = 0.0
+    update_norms: list[float] = field(default_factory=list)  # how far the step moved weights
+    activations: dict = field(default_factory=dict)  # block id -> statistics, every k steps
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -84,6 +86,7 @@ class RunListener:
     def on_steps(self, steps: list[StepRecord]) -> None: ...
     def on_epoch(self, epoch: EpochRecord) -> None: ...
     def on_confusion(self, matrix: list[list[int]]) -> None: ...
+    def on_findings(self, findings: list[dict]) -> None: ...  # diagnosis.Finding dicts
     def on_end(self, status: str, message: str) -> None: ...
 
 

@@ -12,6 +12,7 @@ import dataclasses
 import gc
 import math
 import time
+from collections import deque
 from pathlib import Path
 
 import keras
@@ -38,6 +39,8 @@ from .records import (
 )
 
 FLUSH_EVERY_S = 0.2  # at most ~5 batches of progress a second reach the listener
+DIAGNOSE_EVERY = 50  # steps between diagnoses of the recent window (cheap: pure Python)
+DIAGNOSIS_WINDOW = 400  # recent steps the diagnosis reads
 
 
 def layer_blocks(design: Design) -> dict[str, str]:
@@ -107,7 +110,11 @@ def train_model(model: keras.Model, split: Split, settings: RunSettings, *,
                    train_images=len(split.x_train), val_images=len(split.x_val),
                    checkpoint=str(checkpoint or ""), **(meta or {}))
     listener.on_start(info)
-    reporter = RunReporter(wrapped, settings, control, listener, checkpoint)
+    from .signals import ActivationProbe
+
+    probe = ActivationProbe(model, blocks or {}, split.x_val if len(split.x_val) else
+                            split.x_train)
+    reporter = RunReporter(wrapped, settings, control, listener, checkpoint, probe)
     val = eval_dataset(split.x_val, split.y_val, batch_size=max(settings.batch_size, 256)) \
         if len(split.x_val) else None
     if control.stopped:
@@ -126,6 +133,7 @@ def train_model(model: keras.Model, split: Split, settings: RunSettings, *,
     except Exception as exc:
         raise _explain(exc) from exc
     reporter.flush()
+    reporter.diagnose()
     if reporter.diverged:
         raise TrainingDiverged(reporter.diverged)
     matrix = confusion_matrix(model, split) if len(split.x_val) else None
@@ -160,8 +168,12 @@ class RunReporter(keras.callbacks.Callback):
     detection and the best-checkpoint save happen.
     """
 
-    def __init__(self, wrapped, settings, control, listener, checkpoint) -> None:
+    def __init__(self, wrapped, settings, control, listener, checkpoint, probe=None) -> None:
         super().__init__()
+        self.probe = probe
+        self.window: deque[dict] = deque(maxlen=DIAGNOSIS_WINDOW)
+        self.epoch_dicts: list[dict] = []
+        self.findings: list[dict] = []
         self.wrapped, self.settings = wrapped, settings
         self.control, self.listener, self.checkpoint = control, listener, checkpoint
         self.pending: list[StepRecord] = []
@@ -185,16 +197,38 @@ class RunReporter(keras.callbacks.Callback):
         record_norms = (self.step - 1) % self.settings.grad_norm_every == 0
         grads = np.asarray(logs["grad_norms"]).tolist() if record_norms else []
         weights = np.asarray(logs["weight_norms"]).tolist() if record_norms else []
+        updates = np.asarray(logs["update_norms"]).tolist() if record_norms else []
+        from .signals import ACTIVATION_EVERY
+
+        probe = self.probe is not None and (self.step - 1) % ACTIVATION_EVERY == 0
+        activations = self.probe.stats() if probe else {}
         self.pending.append(StepRecord(self.step, self.epoch, loss, acc,
                                        time.perf_counter() - self.t0, grads, weights,
-                                       float(logs.get("learning_rate", 0.0))))
+                                       float(logs.get("learning_rate", 0.0)), updates,
+                                       activations))
+        self.window.append(self.pending[-1].to_dict())
         self.epoch_sums += (loss, acc, 1)
         self.diverged = self.diverged or self._divergence(loss, grads)
         if self.diverged:
             self.model.stop_training = True
         if time.perf_counter() - self.last_flush >= FLUSH_EVERY_S:
             self.flush()
+        if self.step % DIAGNOSE_EVERY == 0 or self.diverged:
+            self.diagnose()
         self._obey_control()
+
+    def diagnose(self) -> None:
+        """Findings on the recent window; the listener hears them when they change."""
+        from .diagnosis import diagnose, from_records
+
+        layers = [slot.to_dict() for slot in self.wrapped.slots]
+        signals = from_records({"layers": layers}, list(self.window), self.epoch_dicts,
+                               diverged=self.diverged)
+        findings = [f.to_dict() for f in diagnose(signals)]
+        if [f["code"] for f in findings] != [f["code"] for f in self.findings]:
+            self.flush()
+            self.listener.on_findings(findings)
+        self.findings = findings
 
     def _divergence(self, loss: float, grads: list[float]) -> str:
         """Why the run diverged, or "": a NaN/inf, or a loss above 10x its start for 3 steps.
@@ -241,10 +275,11 @@ class RunReporter(keras.callbacks.Callback):
         loss, acc, count = self.epoch_sums
         val_loss = _maybe(logs, "val_loss") if not self.control.stopped else None
         val_acc = _maybe(logs, "val_accuracy") if not self.control.stopped else None
-        self.listener.on_epoch(EpochRecord(epoch + 1, float(loss / max(count, 1)),
-                                           float(acc / max(count, 1)),
-                                           val_loss, val_acc, time.perf_counter() - self.t0,
-                                           current_learning_rate(self.wrapped)))
+        record = EpochRecord(epoch + 1, float(loss / max(count, 1)), float(acc / max(count, 1)),
+                             val_loss, val_acc, time.perf_counter() - self.t0,
+                             current_learning_rate(self.wrapped))
+        self.epoch_dicts.append(record.to_dict())
+        self.listener.on_epoch(record)
         self.epochs_done = epoch + 1
         score = val_acc if val_acc is not None else acc / max(count, 1)
         if self.checkpoint is not None and (self.best is None or score > self.best):

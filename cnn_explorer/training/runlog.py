@@ -46,6 +46,9 @@ class RunLogWriter(RunListener):
     def on_confusion(self, matrix: list[list[int]]) -> None:
         self._write({"type": "confusion", "matrix": matrix})
 
+    def on_findings(self, findings: list[dict]) -> None:
+        self._write({"type": "findings", "findings": findings})
+
     def on_end(self, status: str, message: str) -> None:
         self._write({"type": "end", "status": status, "message": message})
         self._file.close()
@@ -77,6 +80,8 @@ def read_run_log(path: Path) -> RunHistory:
                 history.on_epoch(EpochRecord(**record))
             elif kind == "confusion":
                 history.on_confusion(record["matrix"])
+            elif kind == "findings":
+                history.on_findings(record["findings"])
             elif kind == "end":
                 history.on_steps(steps)
                 steps = []
