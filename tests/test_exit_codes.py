@@ -40,10 +40,10 @@ def test_help_documents_the_exit_codes(capsys):
 
 
 def test_an_unknown_word_is_a_usage_error_naming_the_sub_commands(no_window, capsys):
-    for argv in (["scale", "--preset", "resnet20", "-o", "x.json"], ["scale"]):
+    for argv in (["scael", "--preset", "resnet20", "-o", "x.json"], ["scael"]):
         assert main(argv) == 2
         err = capsys.readouterr().err
-        assert "'scale' is neither a sub-command (presets, summary, export, import, train)" in err
+        assert "'scael' is neither a sub-command (presets, summary, scale, export" in err
     assert no_window == []
 
 
@@ -113,7 +113,7 @@ def test_a_title_no_console_can_show_still_prints(tmp_path):
 def test_a_typo_never_starts_the_app(tmp_path):
     """Through a real process: before, this opened a window that never returned offscreen."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
-    run = subprocess.run([sys.executable, "-m", "cnn_explorer", "scale", "--preset", "resnet20",
+    run = subprocess.run([sys.executable, "-m", "cnn_explorer", "scael", "--preset", "resnet20",
                           "-o", str(tmp_path / "x.json")],
                          capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 2

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CycleError, DesignError, DesignFileError
+from .frozen import thaw
 from .graph import Block, Connection, Graph, check_name, spec_for
 from .kinds import kind as lookup_kind
 from .safejson import loads_bounded
@@ -46,7 +47,7 @@ def design_to_dict(design: Design) -> dict:
         "schema_version": SCHEMA_VERSION,
         "app": "cnn-explorer",
         "title": design.title,
-        "blocks": [{"id": b.id, "kind": b.kind, "name": b.name, "params": b.params}
+        "blocks": [{"id": b.id, "kind": b.kind, "name": b.name, "params": thaw(b.params)}
                    for b in g.blocks()],
         "connections": [{"src": c.src, "dst": c.dst, "port": c.port} for c in g.connections()],
         "positions": {bid: list(p) for bid, p in g.positions().items()},

@@ -36,3 +36,12 @@ def freeze(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(freeze(v) for v in value)
     return value
+
+
+def thaw(value: Any) -> Any:
+    """A mutable, JSON-ready copy of a frozen value: FrozenParams become dicts, tuples lists."""
+    if isinstance(value, dict):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [thaw(v) for v in value]
+    return value

@@ -136,7 +136,7 @@ class OpaqueSpec(Spec):
             raise ParameterError(type(self).__name__, "class_name", "a Keras class name",
                                  self.class_name[:100])
         _check_opaque_shape("output_shape", self.output_shape)
-        if not isinstance(self.input_shapes, list) or len(self.input_shapes) > 64:
+        if not isinstance(self.input_shapes, (list, tuple)) or len(self.input_shapes) > 64:
             raise ParameterError(type(self).__name__, "input_shapes", "a list of shapes")
         for shape in self.input_shapes:
             _check_opaque_shape("input_shapes", shape)

@@ -121,7 +121,7 @@ def _stem_or_head(design: Design, runs: list[list[str]], i: int) -> bool:
 
 def scale_design(design: Design, scaling: Scaling) -> Design:
     """A new design: `design` scaled by `scaling` (the original is left as it was)."""
-    data = copy.deepcopy(design_to_dict(design))  # never touch the original's params
+    data = design_to_dict(design)  # a fresh, mutable copy: the original is never touched
     if scaling.phi != 0:
         runs = stages(design)  # measured on the unscaled design
         _scale_width(data, scaling.width)

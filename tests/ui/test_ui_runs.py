@@ -70,7 +70,7 @@ def test_the_starter_design_fits_the_default_dataset(window, panel):
 
 
 def test_a_class_count_that_does_not_fit_is_flagged_and_fixed_in_one_click(window, panel, qtbot):
-    panel.form.dataset.setCurrentText("cifar100")
+    panel.form.replace(dataset="cifar100")  # as a user picks it: an undoable settings edit
     assert not panel.train_button.isEnabled()  # 10 outputs cannot learn 100 classes
     assert "10 classes but cifar100 has 100" in panel.train_button.toolTip()
     assert panel.fix_button.isVisibleTo(panel) and panel.fix_button.text() == "Set classes to 100"

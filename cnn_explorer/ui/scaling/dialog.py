@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnn_explorer.model import format as fmt
 from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.files import Design
 from cnn_explorer.model.scaling import ALPHA, BETA, GAMMA, MAX_PHI, Scaling, scale_design
-from cnn_explorer.ui.inspector.layer_table import format_flops
 
 CURVE_PHIS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 CURVES = (("compound", "#d62728"), ("width", "#1f77b4"), ("depth", "#2ca02c"),
@@ -145,7 +145,7 @@ class ScaleDialog(QDialog):
             f"resolution x{scaling.resolution:.2f}<br>"
             f"<b>{report.total_params:,}</b> parameters "
             f"(x{report.total_params / max(1, base.total_params):.2f})<br>"
-            f"<b>{format_flops(report.flops)}</b>FLOPs "
+            f"<b>{fmt.flops(report.flops)}</b> "
             f"(x{report.flops / max(1, base.flops):.2f})<br>"
             f"{len(self.scaled.graph)} blocks, input {size}")
         ok.setEnabled(report.ok)
@@ -199,7 +199,7 @@ class ScaleDialog(QDialog):
         self.accuracy_curve.setData([max(1, r["flops"]) for r in done],
                                     [r["accuracy"] for r in done])
         self.variants_note.setText("<br>".join(
-            f"phi {r['phi']:g}: {format_flops(r['flops'])}FLOPs, accuracy "
+            f"phi {r['phi']:g}: {fmt.flops(r['flops'])}, accuracy "
             + ("n/a" if r["accuracy"] is None else f"{r['accuracy']:.3f}")
             for r in self.variant_rows))
 

@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnn_explorer.model import format as fmt
 from cnn_explorer.model.design_diff import diff_designs
 from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.files import Design, design_from_dict
 from cnn_explorer.model.search_space import SPACES
-from cnn_explorer.ui.inspector.layer_table import format_flops
 
 COLUMNS = ("#", "accuracy", "FLOPs", "params", "seconds", "choices")
 FRONT_COLOUR, POINT_COLOUR, BEST_COLOUR = "#d62728", "#1f77b4", "#2ca02c"
@@ -237,7 +237,7 @@ class SearchPanel(QWidget):
             if col == 1 and acc is None:
                 item.setData(Qt.DisplayRole, record.get("error") or "failed")
             elif col == 2:
-                item.setData(Qt.DisplayRole, format_flops(int(value)))
+                item.setData(Qt.DisplayRole, fmt.flops(int(value)))
             elif col == 1:
                 item.setData(Qt.DisplayRole, round(float(value), 4))
             else:

@@ -92,6 +92,7 @@ class RunSettingsForm(QWidget):
             label.setToolTip(field.get("doc") or "")
             form.addRow(label, editor.widget)
         form.addRow(self.error)
+        self.dataset: QComboBox = self.editors["dataset"].combo  # the panel watches it
         self.set_settings(self._settings)
 
     def bind(self, document, controller) -> None:
