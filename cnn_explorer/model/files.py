@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import CycleError, DesignError, DesignFileError
+from .errors import CycleError, DesignError, DesignFileError, ParameterError
 from .frozen import thaw
 from .graph import Block, Connection, Graph, check_name, spec_for
 from .kinds import kind as lookup_kind
@@ -74,6 +74,8 @@ def design_from_dict(data: dict) -> Design:
         raise DesignFileError("the connections make a cycle; networks here are acyclic") from None
     try:
         settings = RunSettings.from_dict(_object(data, "run_settings"))
+    except ParameterError as exc:  # it names the run settings itself
+        raise DesignFileError(str(exc)) from None
     except (DesignError, TypeError) as exc:
         raise DesignFileError(f"run settings: {exc}") from None
     title = data.get("title") or "untitled"

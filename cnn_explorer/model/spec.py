@@ -72,7 +72,8 @@ def _allowed(meta: dict) -> str:
     if meta["choices"]:
         return "one of " + ", ".join(map(str, meta["choices"]))
     low, high = meta["low"], meta["high"]
-    noun = {"int": "a whole number", "float": "a number"}.get(meta["kind"], meta["kind"])
+    noun = {"int": "a whole number", "float": "a number", "str": "text",
+            "dataset": "a dataset name or a file path"}.get(meta["kind"], meta["kind"])
     if low is not None and high is not None:
         return f"{noun} from {low} to {high}"
     if low is not None:

@@ -58,4 +58,8 @@ def window(qtbot):
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
+    # the training panel docks itself just after the first show and shrinks the canvas: tests
+    # start from the settled window, as a user does
+    qtbot.waitUntil(lambda: w.training_panel is not None, timeout=10000)
+    qtbot.wait(20)
     return w

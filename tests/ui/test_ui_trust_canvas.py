@@ -28,7 +28,7 @@ def visible_scene_rect(window) -> QRectF:
 
 def test_connect_add_and_expand_leave_the_view_where_it_was(window, qtbot):
     window.choose_preset("resnet20", ask_knobs=False)
-    window.view.scale(0.6, 0.6)  # room around the design: every new card lands in sight
+    window.view.scale(0.35, 0.35)  # room around the design: every new card lands in sight
     g, scene = window.document.graph, window.scene
     seen = visible_scene_rect(window)
     before = view_state(window)
