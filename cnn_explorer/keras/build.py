@@ -16,6 +16,8 @@ from .table import BY_KIND
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
+    from cnn_explorer.model.graph import Graph
+
 # Activations an override must not touch: the output distribution (softmax) and "none"
 # (linear); gates are marked by the expander (LayerInfo.gate).
 _KEEP = ("linear", "softmax")
@@ -53,7 +55,8 @@ def layer_args(layer: LayerInfo, initializer: str = "none",
     return row.class_name, {**kwargs, "name": layer.name}
 
 
-def make_layer(layer: LayerInfo, initializer: str = "none", activation: str = "none"):
+def make_layer(layer: LayerInfo, initializer: str = "none",
+               activation: str = "none") -> keras.layers.Layer:
     """The Keras layer for one expanded layer (without calling it)."""
     from keras import layers as kl
 
@@ -85,7 +88,7 @@ def _opaque(layer: LayerInfo):
                          f"{exc}") from None
 
 
-def build_model(graph, *, initializer_override: str = "none",
+def build_model(graph: Graph, *, initializer_override: str = "none",
                 activation_override: str = "none", name: str = "cnn_explorer") -> "keras.Model":
     """Build the Keras functional model of a design that has no problems."""
     import keras

@@ -58,7 +58,7 @@ class Expander:
         return f"{self.prefix}_{local}" if self.prefix else local
 
     def layer(self, local: str | None, kind: str, inputs: Tensor | list[Tensor],
-              gate: bool = False, **params) -> Tensor:
+              gate: bool = False, **params: object) -> Tensor:
         """Add one primitive layer; `gate` marks an activation that gates (an attention
         weight in [0, 1]) so a run's activation override leaves it alone."""
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)

@@ -49,11 +49,11 @@ def apply_fix(design: Design, code: str, blocks: list[str] | tuple = ()) -> Desi
     return fixed
 
 
-def _chosen(data: dict, blocks) -> list[dict]:
+def _chosen(data: dict, blocks: list[str] | tuple) -> list[dict]:
     return [b for b in data["blocks"] if not blocks or b["id"] in blocks]
 
 
-def _insert_batch_norm(data: dict, blocks) -> None:
+def _insert_batch_norm(data: dict, blocks: list[str] | tuple) -> None:
     """Plain convolutions become conv-BN-act blocks (same name, filters, kernel, stride)."""
     for b in _chosen(data, blocks):
         p = b["params"]
@@ -64,7 +64,7 @@ def _insert_batch_norm(data: dict, blocks) -> None:
             b["params"]["use_bias"] = False
 
 
-def wrap_in_residual(design: Design, data: dict, blocks) -> int:
+def wrap_in_residual(design: Design, data: dict, blocks: list[str] | tuple) -> int:
     """Add shortcuts around consecutive pairs of chain blocks, as in He et al. 2016's basic
     block, with nothing after the add so the shortcut stays an identity path. Where a pair
     changes the shape (a stage's strided first block), the shortcut is a 1x1 projection, as in

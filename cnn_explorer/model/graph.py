@@ -15,7 +15,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .errors import (
     CycleError,
@@ -29,6 +29,9 @@ from .frozen import FrozenParams, freeze
 from .kinds import kind as lookup_kind
 from .order import topological_sort
 from .spec import Spec, spec_fields
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .inference import Report
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")  # always fullmatch: "$" allows a "\n"
 NAME_RULE = "a letter then letters, digits or _ (at most 64; it becomes the Keras layer name)"
@@ -381,7 +384,7 @@ class Graph:
             raise CycleError("the graph has a cycle")
         return order
 
-    def report(self):
+    def report(self) -> Report:
         """Shapes, parameters, FLOPs and problems of the current design (cached)."""
         if self._report is None:
             from .inference import infer

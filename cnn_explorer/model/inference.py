@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .expand import Expander, LayerInfo, Tensor
 from .kinds import kind as lookup_kind
 from .shapes import Shape, ShapeProblem, fmt
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .graph import Graph
 
 BYTES_PER_VALUE = 4  # float32 activations
 
@@ -88,7 +92,7 @@ class Report:
         return {layer.name: bid for bid in self.order for layer in self.blocks[bid].layers}
 
 
-def infer(graph, cache: dict | None = None) -> Report:
+def infer(graph: Graph, cache: dict | None = None) -> Report:
     cache = {} if cache is None else cache
     order = graph.topological_order()
     infos: dict[str, BlockInfo] = {}
@@ -121,7 +125,7 @@ def infer(graph, cache: dict | None = None) -> Report:
     return Report(infos, order, problems, inputs, sinks)
 
 
-def main_output_first(graph, sinks: list[str]) -> list[str]:
+def main_output_first(graph: Graph, sinks: list[str]) -> list[str]:
     """The blocks nothing consumes, the model's real output first; the rest are dangling.
 
     The rule: a Classifier is the output; else the block with the most blocks upstream of

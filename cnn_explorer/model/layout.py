@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .order import topological_sort
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .graph import Graph
 
 CARD_WIDTH = 220.0
 CARD_HEIGHT = 96.0
@@ -146,13 +150,13 @@ def overlaps(positions: dict[str, tuple[float, float]], box: LayoutBox | None = 
     return found
 
 
-def graph_positions(graph, box: LayoutBox | None = None) -> dict[str, tuple[float, float]]:
+def graph_positions(graph: Graph, box: LayoutBox | None = None) -> dict[str, tuple[float, float]]:
     """Layered positions for every block of a Graph, along its connections."""
     edges = [(c.src, c.dst) for c in graph.connections()]
     return layered_layout(graph.topological_order(), edges, box or LayoutBox())
 
 
-def lay_out(graph, only_if_unplaced: bool = False) -> None:
+def lay_out(graph: Graph, only_if_unplaced: bool = False) -> None:
     """Move every block of a Graph to its layered position, as one batch of events.
 
     With `only_if_unplaced`, a graph whose blocks all have positions is left as it is

@@ -26,7 +26,7 @@ class Chain:
         self.last = graph.add_block("input", {"height": height, "width": width,
                                               "channels": channels}, "input")
 
-    def add(self, kind: str, name: str, **params) -> str:
+    def add(self, kind: str, name: str, **params: Any) -> str:
         bid = self.graph.add_block(kind, params, name)
         self.graph.connect(self.last, bid)
         self.last = bid
@@ -63,8 +63,8 @@ def alexnet(g: Graph, classes: int = 10) -> None:
     c.add("classifier", "predictions", classes=classes)
 
 
-def vgg(g: Graph, num_cnn_list=(2, 2, 3, 3, 3), channel_list=(64, 128, 256, 512, 512),
-        classes: int = 10) -> None:
+def vgg(g: Graph, num_cnn_list: tuple[int, ...] = (2, 2, 3, 3, 3),
+        channel_list: tuple[int, ...] = (64, 128, 256, 512, 512), classes: int = 10) -> None:
     """The notes' `build_vgg`: blocks of 3x3 convs then a 2x2 pool, and a 4096-4096 head."""
     if len(num_cnn_list) != len(channel_list):
         raise ParameterError("vgg preset", "num_cnn_list", "as long as channel_list")
@@ -303,7 +303,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
 ]}
 
 
-def build_preset(name: str, **params) -> Design:
+def build_preset(name: str, **params: Any) -> Design:
     """A new design for the preset; `params` override its defaults (depth, phi, classes...)."""
     try:
         preset = PRESETS[name]

@@ -81,7 +81,7 @@ class _CellWriter:
     def __init__(self, graph: Graph) -> None:
         self.g = graph
 
-    def add(self, kind: str, name: str, sources: list[str], **params) -> str:
+    def add(self, kind: str, name: str, sources: list[str], **params: object) -> str:
         bid = self.g.add_block(kind, params, name)
         for port, src in enumerate(sources):
             self.g.connect(src, bid, port)
@@ -217,7 +217,7 @@ def blocks_space(classes: int = 10, kinds: tuple = BLOCK_KINDS, widths: tuple = 
 SPACES: dict[str, Callable[..., SearchSpace]] = {"cells": cells_space, "blocks": blocks_space}
 
 
-def search_space(name: str, **options) -> SearchSpace:
+def search_space(name: str, **options: object) -> SearchSpace:
     try:
         return SPACES[name](**options)
     except KeyError:

@@ -11,11 +11,18 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .records import EpochRecord, RunInfo, RunListener, StepRecord
 
+if TYPE_CHECKING:  # pragma: no cover
+    from cnn_explorer.model.files import Design
+    from cnn_explorer.model.settings import RunSettings
 
-def register(subparsers) -> None:
+    from .diagnosis import Finding
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
     from cnn_explorer.model.cli import add_design_arguments
 
     p = subparsers.add_parser("diagnose", help="train N steps and report gradient-health "
@@ -54,7 +61,8 @@ class Collector(RunListener):
         self.epochs.append(epoch.to_dict())
 
 
-def diagnose_design(design, settings, steps: int, listener: RunListener | None = None):
+def diagnose_design(design: Design, settings: RunSettings, steps: int,
+                    listener: RunListener | None = None) -> tuple[list[Finding], Collector]:
     """Train `steps` steps of `design` and return (findings, collector)."""
     from .data import load_dataset
     from .diagnosis import diagnose, from_records

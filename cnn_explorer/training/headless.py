@@ -12,11 +12,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .records import EpochRecord, FanOut, ProgressTracker, RunInfo, RunListener, StepRecord
 
+if TYPE_CHECKING:  # pragma: no cover
+    from cnn_explorer.model.files import Design
+    from cnn_explorer.model.settings import RunSettings
 
-def register(subparsers) -> None:
+
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train a design headless; writes a run log and "
                               "the best checkpoint",
                               description=__doc__.splitlines()[0])
@@ -50,7 +55,7 @@ SETTING_FLAGS = ("dataset", "epochs", "batch_size", "subset", "validation_split"
                  "initializer_override", "activation_override", "grad_norm_every")
 
 
-def load_run_design(args):
+def load_run_design(args: argparse.Namespace) -> tuple[Design, RunSettings]:
     """The design from a file or a preset, with command-line flags overriding its settings."""
     from cnn_explorer.model.errors import DesignError
     from cnn_explorer.model.files import load_design
@@ -70,7 +75,7 @@ def load_run_design(args):
         raise DesignError(f"run settings: {exc}") from None
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Exit code 0 on success, 1 when training failed, 2 when the inputs were unusable.
 
     Every input (design, settings, dataset, where the log and checkpoint go) is checked before

@@ -10,6 +10,7 @@ The wrapper reuses Keras' own `fit` loop (and its XLA compilation), so speed mat
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 import keras
@@ -52,7 +53,7 @@ def trainable_layers(model: keras.Model) -> list[tuple[keras.layers.Layer, list[
     return found
 
 
-def leaf_layers(model: keras.Model):
+def leaf_layers(model: keras.Model) -> Iterator[keras.layers.Layer]:
     """Every layer, looking inside nested models (a Sequential stem in a functional model)."""
     for layer in model.layers:
         if isinstance(layer, keras.Model):  # nested functional models: look inside
@@ -77,10 +78,10 @@ class InstrumentedModel(keras.Model):
                       for depth, (layer, _) in enumerate(picked)]
         self._groups = [ids for _, ids in picked]
 
-    def call(self, inputs, training=False):
+    def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
         return self.inner(inputs, training=training)
 
-    def train_step(self, data):
+    def train_step(self, data: tuple[tf.Tensor, tf.Tensor]) -> dict[str, tf.Tensor]:
         x, y = data
         variables = self.inner.trainable_variables
         with tf.GradientTape() as tape:

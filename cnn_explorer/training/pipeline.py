@@ -8,10 +8,14 @@ the train step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .data import DataArrays
+
+if TYPE_CHECKING:  # pragma: no cover
+    import tensorflow as tf
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ def split_data(data: DataArrays, *, subset: int, validation_split: float, seed: 
 
 
 def train_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int,
-                  augment: bool):
+                  augment: bool) -> tf.data.Dataset:
     """Shuffled (every epoch), batched, scaled and optionally augmented; prefetched."""
     import tensorflow as tf
 
@@ -52,7 +56,7 @@ def train_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int,
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
     gen = tf.random.Generator.from_seed(seed)
 
-    def prepare(images, labels):
+    def prepare(images: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         images = tf.cast(images, tf.float32) / 255.0
         if augment:
             images = augment_batch(images, gen)
@@ -61,7 +65,7 @@ def train_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int,
     return ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def eval_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int):
+def eval_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int) -> tf.data.Dataset:
     """In order, batched and scaled: for validation and the confusion matrix."""
     import tensorflow as tf
 
@@ -70,7 +74,7 @@ def eval_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int):
                   num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def augment_batch(images, gen, pad: int = 4):
+def augment_batch(images: tf.Tensor, gen: tf.random.Generator, pad: int = 4) -> tf.Tensor:
     """Random horizontal flip and a random 32x32 crop of the zero-padded image, per image.
 
     The crop is done with crop_and_resize on pixel-aligned boxes, which copies pixels exactly

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 
@@ -142,7 +143,7 @@ class TrainingDiverged(TrainingError):
     """The loss became NaN or infinite."""
 
 
-def block_norms(layers: list[dict], grad_norms) -> dict[str, float]:
+def block_norms(layers: list[dict], grad_norms: Iterable[float]) -> dict[str, float]:
     """A block's gradient norm: the L2 norm of all its layers' gradients concatenated.
 
     That is sqrt(sum of its layers' squared norms): the exact norm of the block's gradient,

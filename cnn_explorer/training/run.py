@@ -83,7 +83,7 @@ def train_design(design: Design, settings: RunSettings, *, control: RunControl |
                              "dataset_note": data.note, "label": label})
 
 
-def check_classes(model, data: DataArrays) -> None:
+def check_classes(model: keras.Model, data: DataArrays) -> None:
     """A classifier with fewer outputs than the data has classes cannot learn it: say so."""
     outputs = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
     labels = int(max(data.y_train.max(initial=0), data.y_test.max(initial=0))) + 1
@@ -150,7 +150,7 @@ def _explain(exc: Exception) -> TrainingError:
     return TrainingError(f"Training failed: {type(exc).__name__}: {exc}")
 
 
-def confusion_matrix(model, split: Split) -> list[list[int]]:
+def confusion_matrix(model: keras.Model, split: Split) -> list[list[int]]:
     """Counts[true][predicted] on the validation images."""
     import tensorflow as tf
 
@@ -187,11 +187,11 @@ class RunReporter(keras.callbacks.Callback):
         self.exploding = 0  # consecutive steps with the loss above 10x the reference
         self.epochs_done = 0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch = epoch + 1
         self.epoch_sums[:] = 0
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.step += 1
         loss, acc = float(logs["loss"]), float(logs["accuracy"])
         record_norms = (self.step - 1) % self.settings.grad_norm_every == 0
@@ -248,7 +248,7 @@ class RunReporter(keras.callbacks.Callback):
         return (f"Training diverged: {what} at step {self.step} (epoch {self.epoch}). "
                 f"Try a smaller learning rate (now {self.settings.learning_rate:g}).")
 
-    def on_test_batch_end(self, batch, logs=None):
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self.control.stopped:
             self.model.stop_evaluating = True
 
@@ -268,7 +268,7 @@ class RunReporter(keras.callbacks.Callback):
             self.listener.on_steps(steps)
         self.last_flush = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.flush()
         if self.diverged:
             return
@@ -288,7 +288,7 @@ class RunReporter(keras.callbacks.Callback):
         elif self.best is None or score > self.best:
             self.best = score
 
-    def result(self, status: str, matrix=None) -> RunResult:
+    def result(self, status: str, matrix: list[list[int]] | None = None) -> RunResult:
         return RunResult(status, self.epochs_done, self.step, self.best,
                          str(self.checkpoint or ""), matrix)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +20,9 @@ from cnn_explorer.model.settings import RunSettings
 
 from .data import DataArrays, load_dataset
 from .records import RunControl, RunListener
+
+if TYPE_CHECKING:  # pragma: no cover
+    import argparse
 
 VARIANT_PHIS = (0.0, 0.5, 1.0)
 
@@ -42,10 +47,11 @@ def input_size(design: Design) -> tuple[int, int]:
     raise ValueError("the design has no Input block")
 
 
-def train_variants(design: Design, settings: RunSettings, phis=VARIANT_PHIS, *,
+def train_variants(design: Design, settings: RunSettings, phis: Sequence[float] = VARIANT_PHIS, *,
                    alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA,
                    control: RunControl | None = None, data: DataArrays | None = None,
-                   on_variant=None, listener: RunListener | None = None) -> list[dict]:
+                   on_variant: Callable[[dict], None] | None = None,
+                   listener: RunListener | None = None) -> list[dict]:
     """Each phi's variant trained with `settings` (the same budget for all): a list of
     {phi, params, flops, accuracy, seconds, status}, in the order of `phis`.
 
@@ -75,7 +81,7 @@ def train_variants(design: Design, settings: RunSettings, phis=VARIANT_PHIS, *,
     return rows
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     """`cnn-explorer train-variants`: the scaled variants' accuracy against FLOPs."""
     from cnn_explorer.model.cli import add_design_arguments
 
@@ -95,7 +101,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_variants_cli)
 
 
-def run_variants_cli(args) -> int:
+def run_variants_cli(args: argparse.Namespace) -> int:
     import json
     import sys
 

@@ -21,12 +21,18 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from cnn_explorer.model.files import Design, design_from_dict, design_to_dict, save_design
 from cnn_explorer.model.search_space import SearchSpace, search_space
 from cnn_explorer.model.settings import RunSettings
 
 from .records import RunControl, RunListener, TrainingError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import optuna
+
+    from .data import DataArrays
 
 STRATEGIES = ("random", "evolution")
 STUDY_FILE = "study.db"
@@ -128,7 +134,7 @@ def _optuna():
     return optuna
 
 
-def open_study(settings: SearchSettings, out: Path, *, worker: int = 0):
+def open_study(settings: SearchSettings, out: Path, *, worker: int = 0) -> optuna.Study:
     """The study in `out` (or at `settings.storage`), created or resumed, with a sampler
     seeded for where it resumes."""
     optuna = _optuna()
@@ -173,7 +179,7 @@ def _write_ahead(engine) -> None:
     nothing; a power cut may lose the last candidates)."""
     from sqlalchemy import event
 
-    def pragmas(connection, record) -> None:
+    def pragmas(connection: object, record: object) -> None:
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -183,7 +189,7 @@ def _write_ahead(engine) -> None:
     engine.dispose()  # connections made before the listener reconnect with it
 
 
-def fail_leftovers(study) -> int:
+def fail_leftovers(study: optuna.Study) -> int:
     """Mark trials left RUNNING by a crashed search as failed (only when nothing else runs)."""
     optuna = _optuna()
     running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
@@ -197,8 +203,9 @@ def choice_key(choices: dict) -> str:
 
 
 def run_search(settings: SearchSettings, out: Path, *, control: RunControl | None = None,
-               listener: SearchListener | None = None, data=None, worker: int = 0,
-               scorer=None) -> SearchSummary:
+               listener: SearchListener | None = None, data: DataArrays | None = None,
+               worker: int = 0, scorer: Callable[..., tuple[float | None, str]] | None = None,
+               ) -> SearchSummary:
     """Take candidates until the budget, the trial count or Stop; export after each one.
 
     `scorer(design, proxy_settings, control, data) -> (accuracy, status)` replaces the
@@ -273,7 +280,7 @@ def run_search(settings: SearchSettings, out: Path, *, control: RunControl | Non
     return SearchSummary(status, trained, records)
 
 
-def proxy_score(design: Design, proxy: RunSettings, control: RunControl, data,
+def proxy_score(design: Design, proxy: RunSettings, control: RunControl, data: DataArrays | None,
                 listener: RunListener | None = None) -> tuple[float | None, str]:
     """Train `design` for the proxy run; its best validation accuracy, and the run's status."""
     import keras
@@ -315,7 +322,7 @@ def record_of(attrs: dict) -> dict:
     return {k: attrs.get(k) for k in keys}
 
 
-def study_records(study) -> list[dict]:
+def study_records(study: optuna.Study) -> list[dict]:
     """Every scored or failed candidate of the study, in trial order."""
     optuna = _optuna()
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
@@ -351,7 +358,7 @@ def record_design(record: dict, settings: RunSettings | None = None) -> Design:
     return design
 
 
-def export(study, out: Path) -> list[dict]:
+def export(study: optuna.Study, out: Path) -> list[dict]:
     """candidates.jsonl (one record per candidate) and best.json, each written atomically."""
     from cnn_explorer.model.files import write_text_atomic
 

@@ -12,6 +12,10 @@ import argparse
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .search import SearchSettings
 
 
 def _ints(text: str) -> tuple:
@@ -22,7 +26,7 @@ def _ints(text: str) -> tuple:
             f"expected whole numbers separated by commas: {text!r}") from None
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("search", help="architecture search (random or evolution) over "
                               "cells or blocks; writes the study and the best design",
                               description=__doc__.splitlines()[0])
@@ -53,7 +57,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def settings_from_args(args):
+def settings_from_args(args: argparse.Namespace) -> SearchSettings:
     from .search import SearchSettings
 
     if args.space == "cells":
@@ -70,7 +74,7 @@ def settings_from_args(args):
                           space_options=options)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """0 when it ran, 1 when no candidate could be scored, 2 for bad input."""
     from cnn_explorer.model.errors import DesignError
 
@@ -130,7 +134,7 @@ def _run_workers(args, settings) -> int:
     return _finish(args.out, read_records(args.out))
 
 
-def worker_argv(args) -> list[str]:
+def worker_argv(args: argparse.Namespace) -> list[str]:
     """The command line of one worker: the same search, every option spelled out."""
     argv = ["search", "--workers", str(args.workers)]
     for flag in ("space", "strategy", "budget_s", "trials", "dataset", "out", "seed", "storage",

@@ -22,7 +22,7 @@ SATURATING = {"sigmoid", "tanh", "hard_sigmoid"}
 SIGMOID_EDGE, TANH_EDGE = 0.02, 0.98
 
 
-def activation_of(layer) -> str:
+def activation_of(layer: object) -> str:
     """The non-linearity a Keras layer applies ("" when none or linear/softmax)."""
     kind = type(layer).__name__
     if kind == "ReLU":

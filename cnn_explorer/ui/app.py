@@ -12,6 +12,7 @@ import ctypes
 import os
 import sys
 import time
+from typing import Callable
 
 XCB_LIBS = {  # soname -> Debian/Ubuntu package
     "libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4",
@@ -25,7 +26,7 @@ SHOWN_ENV = "CNN_EXPLORER_EXIT_WHEN_SHOWN"  # benchmarks: print the time and qui
 
 
 def platform_problem(environ: dict | None = None, platform: str | None = None,
-                     load=ctypes.CDLL) -> str | None:
+                     load: Callable[[str], object] = ctypes.CDLL) -> str | None:
     """Why Qt's window cannot open here, in words a user can act on; None if it looks fine."""
     env = os.environ if environ is None else environ
     platform = platform or sys.platform

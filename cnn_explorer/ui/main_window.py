@@ -1,18 +1,18 @@
 """The main window: palette (left), canvas (centre), inspector (right), training (bottom).
 
 It wires views to the document and controller and owns the menus; it holds no design state of
-its own (the title and modified marker come from the document and its undo stack).
-"""
+its own (the title and modified marker come from the document and its undo stack)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
 
 from cnn_explorer.model.errors import DesignFileError
+from cnn_explorer.model.files import Design
 from cnn_explorer.model.presets import PRESETS, build_preset
 from cnn_explorer.ui.canvas.menus import CanvasMenus
 from cnn_explorer.ui.canvas.scene import CanvasScene
@@ -357,7 +357,7 @@ class MainWindow(QMainWindow):
         if self.files.maybe_save():
             self.files.open(path)
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._fitted:
             self._fitted = True
@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         fit_to_screen(self)  # a layout saved on a larger screen still fits this one
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.maybe_save():
             event.ignore()
             return
@@ -391,7 +391,7 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
-def starter_design():
+def starter_design() -> Design:
     """The design a new window opens with: the notes' starter CNN, with a head that fits the
     default dataset, so the first Train works offline on what the form shows."""
     design = build_preset(START_PRESET, classes=START_CLASSES)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from cnn_explorer.ui.canvas.items import SELECT_BLUE, BlockCard
 
@@ -72,7 +77,8 @@ class EdgeItem(QGraphicsPathItem):
     def boundingRect(self) -> QRectF:
         return super().boundingRect().adjusted(-6, -10, 6, 6)
 
-    def paint(self, painter: QPainter, option, widget=None) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
         pen = QPen(SELECT_BLUE, 2.6) if self.isSelected() else self.pen()
         painter.setRenderHint(QPainter.Antialiasing)
         painter.setPen(pen)

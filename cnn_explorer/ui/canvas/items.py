@@ -22,11 +22,13 @@ from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
     QGraphicsObject,
+    QGraphicsSceneHoverEvent,
     QStyleOptionGraphicsItem,
     QWidget,
 )
 
 from cnn_explorer.model import format as fmt
+from cnn_explorer.model.inference import BlockInfo
 from cnn_explorer.model.kinds import KINDS
 from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
 from cnn_explorer.ui.icons import colours, family
@@ -72,11 +74,11 @@ class PortItem(QGraphicsEllipseItem):
         self.setBrush(QBrush(colour))
         self.setPen(QPen(QColor("#34495e"), 1.5))
 
-    def hoverEnterEvent(self, event) -> None:
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         self.highlight(True)
         super().hoverEnterEvent(event)
 
-    def hoverLeaveEvent(self, event) -> None:
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         self.highlight(False)
         super().hoverLeaveEvent(event)
 
@@ -147,7 +149,7 @@ class BlockCard(QGraphicsObject):
         self._refresh_tooltip()
         self.update()
 
-    def set_report(self, info) -> bool:
+    def set_report(self, info: BlockInfo | None) -> bool:
         """Shape, parameter count, layers and problems from the inference report.
 
         Returns whether the card's height changed (its edges then need new paths); a card
@@ -300,7 +302,7 @@ class BlockCard(QGraphicsObject):
                                              Qt.IntersectsItemBoundingRect)
                 if isinstance(item, EdgeItem) and item not in self.edges}
 
-    def itemChange(self, change, value):
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         if change == QGraphicsItem.ItemPositionChange and self.scene() is not None:
             self._passing = self._edges_across()  # edges routed around the old place
         elif change == QGraphicsItem.ItemPositionHasChanged:

@@ -8,10 +8,11 @@ Edits go to the EditController; the scene never calls a mutation of the graph.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent, QToolTip
 
 from cnn_explorer.model.graph import BlockRemoved, Connected, Connection, Disconnected, GraphEvent
+from cnn_explorer.model.inference import Report
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
 from cnn_explorer.ui.canvas.gestures import ConnectGesture, MoveGesture, port_at
@@ -63,7 +64,7 @@ class CanvasScene(QGraphicsScene):
         else:
             self._sync_block(event.block_id)
 
-    def on_report(self, report) -> None:
+    def on_report(self, report: Report) -> None:
         grown = False
         for bid, card in self.cards.items():
             grown |= card.set_report(report.blocks.get(bid))
@@ -298,7 +299,7 @@ class CanvasScene(QGraphicsScene):
             if reason:
                 self.message.emit(reason)
 
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key_Escape and self._connect is not None:
             gesture, self._connect = self._connect, None
             gesture.cancel()

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.files import Design
-from cnn_explorer.model.graph import freeze, fresh_name
+from cnn_explorer.model.graph import Connection, Graph, freeze, fresh_name
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.layout import LayoutBox, graph_positions, lay_out
 from cnn_explorer.model.presets import build_preset
@@ -34,7 +34,7 @@ class EditController(QObject):
         self.document = document
 
     @property
-    def graph(self):
+    def graph(self) -> Graph:
         return self.document.graph
 
     def _push(self, command) -> None:
@@ -137,7 +137,7 @@ class EditController(QObject):
                           f"{self.graph.block(dst).name}")
         return None
 
-    def reconnect(self, old, dst: str, port: int) -> str | None:
+    def reconnect(self, old: Connection, dst: str, port: int) -> str | None:
         """Move an edge's input end to another input port, as one undo step."""
         try:
             self.graph.check_connect(old.src, dst, port)
@@ -169,7 +169,7 @@ class EditController(QObject):
         lay_out(design.graph, only_if_unplaced=True)
         self._push(cmd.ReplaceDesign(self.document, design, text, edit=True))
 
-    def load_preset(self, name: str, **params) -> str | None:
+    def load_preset(self, name: str, **params: Any) -> str | None:
         try:
             design = build_preset(name, **params)
         except DesignError as exc:

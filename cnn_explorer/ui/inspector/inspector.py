@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from cnn_explorer.model import format as fmt
 from cnn_explorer.model.graph import BlockRemoved, GraphEvent, ParamChanged, Renamed
+from cnn_explorer.model.inference import Report
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.settings import RunSettings
 from cnn_explorer.model.spec import spec_fields
@@ -175,7 +176,7 @@ class Inspector(QWidget):
         self.batch_editor.show(self.document.design.settings.batch_size)
         self.on_report(self.document.report())
 
-    def on_report(self, report) -> None:
+    def on_report(self, report: Report) -> None:
         batch = self.document.design.settings.batch_size
         mem = report.activation_bytes(batch)
         self.totals.setText(

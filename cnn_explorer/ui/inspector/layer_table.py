@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from cnn_explorer.model import format as fmt
+from cnn_explorer.model.inference import Report
 
 COLUMNS = ("Layer", "Kind", "Output shape", "Params", "FLOPs")
 
@@ -21,7 +22,7 @@ class LayerTableModel(QAbstractTableModel):
         self._block_of: dict[str, str] = {}
         self._problem_blocks: set[str] = set()
 
-    def set_report(self, report) -> None:
+    def set_report(self, report: Report) -> None:
         self.beginResetModel()
         self._layers = report.layers
         self._block_of = report.block_of_layer()
@@ -45,12 +46,14 @@ class LayerTableModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
         return 0 if parent is not None and parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.DisplayRole) -> str | None:
         if role == Qt.DisplayRole and orientation == Qt.Horizontal:
             return COLUMNS[section]
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.DisplayRole) -> object:
         if not index.isValid():
             return None
         layer = self._layers[index.row()]

@@ -46,14 +46,14 @@ class PaletteTree(QTreeWidget):
     def mimeTypes(self) -> list[str]:
         return [KIND_MIME, PRESET_MIME]
 
-    def mimeData(self, items) -> QMimeData | None:
+    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData | None:
         """What dragging `items` carries: the block kind or preset name, as mime data."""
         items = [i for i in items if i.data(0, ROLE_MIME) is not None]
         if not items:
             return None
         return palette_mime(items[0].data(0, ROLE_MIME), items[0].data(0, ROLE_VALUE))
 
-    def startDrag(self, actions) -> None:
+    def startDrag(self, actions: Qt.DropAction) -> None:
         item = self.currentItem()
         mime = self.mimeData([item]) if item is not None else None
         if mime is None:

@@ -7,6 +7,8 @@ FLOPs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -169,7 +171,8 @@ class ScaleDialog(QDialog):
 
 
     # ---- training the variants ------------------------------------------------------------
-    def train_variants(self, phis=VARIANT_PHIS, trainer=None) -> bool:
+    def train_variants(self, phis: Sequence[float] = VARIANT_PHIS,
+                       trainer: Callable[..., list[dict]] | None = None) -> bool:
         """Start training the variants (False if it cannot start); pressed again, Stop."""
         if self.variants_worker is not None:
             self.variants_worker.stop()

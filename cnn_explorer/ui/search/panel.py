@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -34,6 +35,10 @@ from cnn_explorer.model.design_diff import diff_designs
 from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.files import Design, design_from_dict
 from cnn_explorer.model.search_space import SPACES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cnn_explorer.training.search import SearchSettings
+    from cnn_explorer.ui.main_window import MainWindow
 
 COLUMNS = ("#", "accuracy", "FLOPs", "params", "seconds", "choices")
 FRONT_COLOUR, POINT_COLOUR, BEST_COLOUR = "#d62728", "#1f77b4", "#2ca02c"
@@ -168,7 +173,7 @@ class SearchPanel(QWidget):
             b.setEnabled(has)
 
     # ---- running --------------------------------------------------------------------------
-    def settings(self):
+    def settings(self) -> SearchSettings:
         from cnn_explorer.training.search import SearchSettings
 
         return SearchSettings(space=self.space.currentText(),
@@ -338,7 +343,7 @@ def _choices_text(choices: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in choices.items())
 
 
-def install(window) -> SearchPanel:
+def install(window: MainWindow) -> SearchPanel:
     """Put the panel in the window's Search dock and wire it to the edit controller."""
     panel = SearchPanel(window)
     window.search_dock.setWidget(panel)
