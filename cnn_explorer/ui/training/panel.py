@@ -184,6 +184,7 @@ class TrainingPanel(QWidget):
         s.findings_changed.connect(self._findings_changed)
         s.run_started.connect(lambda: setattr(self, "_fixed", False))
         self.diagnosis.train_again.connect(self.train_again)
+        self.diagnosis.blocks_selected.connect(self.plots.emphasise)
         self.diagnosis.reference_cleared.connect(lambda: self.set_reference(None))
         self.form.dataset.currentTextChanged.connect(lambda _text: self.check_design())
 

@@ -160,6 +160,21 @@ class TrainingPlots(QWidget):
                                    _log_safe(history.grad_norms[-1, columns]))
         self.loss_plot.set_legend(loss + [("earlier run", "#555", "\u2504")])
 
+    def emphasise(self, blocks: list[str]) -> None:
+        """Thicken the gradient-over-time curves of these blocks' layers and fade the rest
+        (a selected finding); an empty list draws every curve as usual."""
+        h, chosen = self.history, set(blocks)
+        if h is None or h.info is None:
+            return
+        columns = kernel_columns(h)
+        for d, (curve, col) in enumerate(zip(self._layer_curves.get(self.time_plot, []),
+                                             columns)):
+            colour = QColor(depth_colour(d, len(columns)))
+            picked = h.info.layers[col].get("block") in chosen
+            if chosen and not picked:
+                colour.setAlpha(50)
+            curve.setPen(pg.mkPen(colour, width=3 if chosen and picked else 1))
+
     def redraw(self) -> bool:
         """Called by the panel's timer; updates at most one plot per call. True if it drew.
 
