@@ -12,6 +12,8 @@ from cnn_explorer.ui.gradient import GradientColouring
 from cnn_explorer.ui.training.panel import TrainingPanel
 from cnn_explorer.ui.training.session import same_network
 
+WHOLE_NETWORK = ("residual", "batch_norm")  # fixes applied to every block, not the finding's
+
 
 class RunLink(QObject):
     def __init__(self, window, panel: TrainingPanel) -> None:
@@ -90,8 +92,12 @@ class RunLink(QObject):
         from cnn_explorer.model.fixes import apply_fix
         from cnn_explorer.training.diagnosis import FIXES
 
-        # blocks the open design no longer has are left out (none left: all blocks)
-        present = [b for b in blocks if b in self.document.graph.block_ids()]
+        # A gradient reaching a block has passed every block after it, so shortcuts and
+        # normalisation help only along the whole path to the output: those fixes apply to
+        # the whole network, as the headless check does. The others stay on the finding's
+        # blocks (those the open design still has; none left: all blocks).
+        present = [] if code in WHOLE_NETWORK else [
+            b for b in blocks if b in self.document.graph.block_ids()]
         text = FIXES.get(code, code)
         try:
             fixed = apply_fix(self.document.snapshot(), code, present)

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from cnn_explorer.model.files import design_to_dict
+from cnn_explorer.training.diagnosis import FIXES
 from cnn_explorer.training.history import RunHistory
 from cnn_explorer.training.records import RunInfo, StepRecord
 from cnn_explorer.training.runlog import RunLogWriter
@@ -52,7 +53,8 @@ def as_if_trained(window, panel, findings: list[dict]) -> RunHistory:
 
 
 def fix_button(panel, text: str):
-    return next(b for b in panel.diagnosis.fix_buttons if b.text() == text)
+    """The button of the fix whose whole name (diagnosis.FIXES, the undo text) is `text`."""
+    return next(b for b in panel.diagnosis.fix_buttons if FIXES[b.code] == text)
 
 
 def test_a_real_run_lists_vanishing_selects_its_blocks_and_writes_tensorboard(

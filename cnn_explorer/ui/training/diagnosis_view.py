@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -25,6 +26,12 @@ from cnn_explorer.training.diagnosis import FIXES
 SEVERITY_MARK = {"error": "\u2716 error", "warning": "\u26a0 warning"}
 HEALTHY = "Healthy so far: no finding in the gradients, activations or loss."
 NO_RUN = "Train the design (or open a run log) to see what its gradients say."
+# Button labels short enough for three in a row at 1280x800; the whole fix is the tooltip
+SHORT = {"relu": "ReLU", "batch_norm": "Insert BatchNorm", "residual": "Residual shortcuts",
+         "he_init": "He initialisation", "lr_down": "Learning rate \u00f710",
+         "lr_up": "Learning rate \u00d710", "clip": "Clip gradients", "dropout": "Add dropout",
+         "augment": "Augmentation"}
+FIX_COLUMNS = 3
 
 
 def finding_text(finding: dict) -> str:
@@ -62,7 +69,9 @@ class DiagnosisView(QWidget):
         self.detail.setReadOnly(True)
         self.detail.setMinimumWidth(160)
         self.detail.setPlainText(NO_RUN)
-        self.fix_row = QVBoxLayout()  # one under another: long names must not widen the dock
+        self.detail.setMinimumHeight(40)
+        self.list.setMinimumHeight(40)
+        self.fix_row = QGridLayout()  # short labels, three a row: the dock stays as wide
         self.fix_row.setSpacing(2)
         self.fix_buttons: list[QPushButton] = []
         self.again_button = QPushButton("Train again and compare")
@@ -74,17 +83,20 @@ class DiagnosisView(QWidget):
         self.clear_button.clicked.connect(lambda: self.reference_cleared.emit())
         self.clear_button.setVisible(False)
         self.fix_note = QLabel("")
+        self.fix_note.setMinimumWidth(20)
         again = QHBoxLayout()
         again.addWidget(self.again_button)
         again.addWidget(self.clear_button)
         again.addWidget(self.fix_note, 1)
+        left = QVBoxLayout()  # the list has room to spare below its few rows
+        left.addWidget(self.list, 1)
+        left.addLayout(again)
         right = QVBoxLayout()
         right.addWidget(self.detail, 1)
         right.addLayout(self.fix_row)
-        right.addLayout(again)
         outer = QHBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
-        outer.addWidget(self.list, 2)
+        outer.addLayout(left, 2)
         outer.addLayout(right, 3)
         self.set_can_train_again(False)
 
@@ -121,7 +133,8 @@ class DiagnosisView(QWidget):
 
     def set_can_train_again(self, enabled: bool, note: str = "") -> None:
         self.again_button.setEnabled(enabled)
-        self.fix_note.setText(note)
+        self.fix_note.setToolTip(note)
+        self.fix_note.setText("Fix applied" if note else "")  # the whole fix in the tooltip
 
     def set_reference_shown(self, shown: bool) -> None:
         self.clear_button.setVisible(shown)
@@ -145,12 +158,13 @@ class DiagnosisView(QWidget):
             return
         self.detail.setPlainText(finding_text(finding))
         blocks = list(finding.get("blocks") or [])
-        for code in finding.get("fixes") or []:
-            button = QPushButton(FIXES.get(code, code))
+        for i, code in enumerate(finding.get("fixes") or []):
+            button = QPushButton(SHORT.get(code, code))
+            button.code = code
             button.setToolTip(f"{FIXES.get(code, code)}: one step, undone with Ctrl+Z")
             button.clicked.connect(lambda checked=False, c=code: self.fix_requested.emit(c,
                                                                                     blocks))
-            self.fix_row.addWidget(button)
+            self.fix_row.addWidget(button, i // FIX_COLUMNS, i % FIX_COLUMNS)
             self.fix_buttons.append(button)
 
 

@@ -182,7 +182,7 @@ class TrainingPanel(QWidget):
         s.run_finished.connect(self._on_finished)
         s.history_shown.connect(self._show_findings)
         s.findings_changed.connect(self._findings_changed)
-        s.run_started.connect(lambda: setattr(self, "_fixed", False))
+        s.run_started.connect(self._fix_tried)
         self.diagnosis.train_again.connect(self.train_again)
         self.diagnosis.blocks_selected.connect(self.plots.emphasise)
         self.diagnosis.reference_cleared.connect(lambda: self.set_reference(None))
@@ -225,7 +225,7 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Pause")
         self.diagnosis.set_can_train_again(not running and self._fixed and not blocked,
-                                           self.diagnosis.fix_note.text())
+                                           self.diagnosis.fix_note.toolTip())
         self.show_block_button.setVisible(bool(found is not None and found.block_id))
         self.fix_button.setVisible(bool(found is not None and found.fix))
         if found is not None and found.fix:
@@ -267,6 +267,11 @@ class TrainingPanel(QWidget):
         """The window applied a diagnosis fix: offer to train again and compare."""
         self._fixed = True
         self.diagnosis.set_can_train_again(not self.session.running(), f"Applied: {text}")
+
+    def _fix_tried(self) -> None:
+        """A run started: the fixes so far are in it, "train again" waits for the next one."""
+        self._fixed = False
+        self.diagnosis.set_can_train_again(False, "")
 
     def start_degradation(self) -> bool:
         try:
