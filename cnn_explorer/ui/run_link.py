@@ -34,6 +34,8 @@ class RunLink(QObject):
         panel.fix_requested.connect(window.controller.set_param)
         panel.diagnosis.blocks_selected.connect(self.show_finding_blocks)
         panel.diagnosis.fix_requested.connect(self.apply_fix)
+        panel.feature_maps_requested.connect(self.show_feature_maps)
+        self.feature_maps = None  # the open Feature maps window
         panel.check_design()
 
     def is_this_design(self, colouring: GradientColouring) -> bool:
@@ -108,3 +110,25 @@ class RunLink(QObject):
         self.panel.fix_applied(text)
         self.window.statusBar().showMessage(f"Applied \u201c{text}\u201d (Ctrl+Z undoes it). "
                                             "Train again to compare.", 8000)
+
+    def show_feature_maps(self) -> None:
+        """The selected block's output for a test image, from the shown run's checkpoint."""
+        from cnn_explorer.ui.training.feature_maps_view import FeatureMapsDialog
+
+        history, bar = self.session.history, self.window.statusBar()
+        info = history.info if history is not None else None
+        selected = self.scene.selected_block_ids()
+        if info is None or not info.checkpoint or self.session.running():
+            bar.showMessage("Feature maps need a finished run (train, or open a run log).", 6000)
+            return
+        design = self.session.run_design(history)
+        if len(selected) != 1 or design is None or not same_network(design.graph,
+                                                                     self.document.graph):
+            bar.showMessage("Select one block of the design the run trained (unedited since) "
+                            "to see its feature maps.", 6000)
+            return
+        if self.feature_maps is not None:
+            self.feature_maps.close()
+        self.feature_maps = FeatureMapsDialog(info.checkpoint, selected[0], info.dataset,
+                                              self.window)
+        self.feature_maps.show()

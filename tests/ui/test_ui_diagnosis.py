@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
 
 from cnn_explorer.model.files import design_to_dict
 from cnn_explorer.training.diagnosis import FIXES
@@ -171,3 +172,30 @@ def test_train_again_overlays_the_earlier_run_until_cleared(window, panel, qtbot
     panel.diagnosis.clear_button.click()
     xs, _ = panel.plots.ref_loss.getData()
     assert xs is None or len(xs) == 0
+
+
+def test_feature_maps_of_the_selected_block_after_a_run(window, panel, qtbot):
+    panel.form.replace(epochs=1, subset=64, batch_size=32, validation_split=0.25)
+    panel.feature_maps_requested.emit()  # nothing trained yet: says what is needed
+    assert "finished run" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(panel.session.run_finished, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+    window.scene.clearSelection()
+    panel.feature_maps_requested.emit()
+    assert "Select one block" in window.statusBar().currentMessage()
+    conv = next(b for b in window.document.graph.blocks() if b.kind == "conv2d")
+    window.scene.select_block(conv.id)
+    panel.feature_maps_requested.emit()
+    dialog = window.run_link.feature_maps
+    assert isinstance(dialog, QDialog) and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=60_000)
+    h, w, filters = window.document.graph.report().blocks[conv.id].output_shape
+    assert filters == conv.params["filters"]
+    assert dialog.result.maps.shape == (h, w, filters) and dialog.tile_count() == filters
+    assert dialog.windowTitle() == f"Feature maps of {conv.name}"
+    assert f"{filters} channels of {h}x{w}" in dialog.caption.text()
+    first = dialog.result
+    dialog.index.setValue(5)  # another test image: other maps
+    qtbot.waitUntil(lambda: dialog.result is not first, timeout=60_000)
+    assert not (dialog.result.image == first.image).all()
+    dialog.close()

@@ -50,6 +50,7 @@ class TrainingPanel(QWidget):
 
     block_requested = Signal(str)  # "Show block": the window selects it on the canvas
     fix_requested = Signal(str, str, object)  # block id, parameter, value (an undoable edit)
+    feature_maps_requested = Signal()  # the window shows the selected block's feature maps
 
     def __init__(self, get_design: Callable[[], object],
                  get_live: Callable[[], object] | None = None, parent=None) -> None:
@@ -144,7 +145,9 @@ class TrainingPanel(QWidget):
         for text, slot in (("Preview dataset", self.preview_data),
                            ("Open run log...", self.open_run_log_dialog),
                            ("Export plots as PNG...", self.export_png_dialog),
-                           ("Export metrics as CSV...", self.export_csv_dialog)):
+                           ("Export metrics as CSV...", self.export_csv_dialog),
+                           ("Feature maps of the selected block...",
+                            self.feature_maps_requested.emit)):
             menu.addAction(text, slot)
         self.tensorboard_action = menu.addAction("Write TensorBoard events")
         self.tensorboard_action.setCheckable(True)
