@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from cnn_explorer.model.files import design_to_dict
+from cnn_explorer.model.fixes import apply_fix
 from cnn_explorer.training.diagnosis import FIXES
 from cnn_explorer.training.history import RunHistory
 from cnn_explorer.training.records import RunInfo, StepRecord
@@ -106,9 +107,12 @@ def test_each_fix_is_one_undo_step_that_keeps_the_file(window, panel, tmp_path):
     assert "first_to_last_ratio: 1e-06" in panel.diagnosis.detail.toPlainText()
     assert not panel.diagnosis.again_button.isEnabled()
     stack = window.document.undo_stack
+    whole = apply_fix(window.document.snapshot(), "residual")
+    shortcuts = sum(b.kind == "add" for b in whole.graph.blocks())
+    assert shortcuts > 2  # more than the finding's 4 blocks would get
     for text, changed in (
-            ("Wrap the blocks in residual blocks (identity shortcuts)",
-             lambda d: sum(b.kind == "add" for b in d.graph.blocks()) == 2),
+            ("Wrap the blocks in residual blocks (identity shortcuts)",  # the whole path
+             lambda d: sum(b.kind == "add" for b in d.graph.blocks()) == shortcuts),
             ("Divide the learning rate by 10",
              lambda d: d.settings.learning_rate == pytest.approx(1e-4)),
             ("Clip gradients (global norm 1.0)", lambda d: d.settings.clip_norm == 1.0)):

@@ -126,6 +126,10 @@ class FeatureMapsDialog(QDialog):
             tile.setToolTip(f"channel {c}: min {channel.min():.3g}, max {channel.max():.3g}, "
                             f"mean {channel.mean():.3g}")
             self.grid.addWidget(tile, c // COLUMNS, c % COLUMNS)
+        for row in range(self.grid.rowCount()):  # tiles packed at the top, not spread out
+            self.grid.setRowStretch(row, 0)
+        self.grid.setRowStretch(shown // COLUMNS + 1, 1)
+        self.grid.setColumnStretch(COLUMNS, 1)
         if self.index.value() != self.asked:  # changed while this one was computed
             self.load()
 
