@@ -16,6 +16,7 @@ from .files import Design, design_from_dict, design_to_dict
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid")
 CHAIN_KINDS = ("conv2d", "conv_bn_act", "depthwise_conv2d")  # what a residual wrap pairs up
 DROPOUT_RATE = 0.3
+CLIP_NORM = 1.0  # global gradient norm the "clip" fix sets (Pascanu et al. 2013 clip at ~1-10)
 
 
 def apply_fix(design: Design, code: str, blocks: list[str] | tuple = ()) -> Design:
@@ -38,6 +39,8 @@ def apply_fix(design: Design, code: str, blocks: list[str] | tuple = ()) -> Desi
         factor = 0.1 if code == "lr_down" else 10.0
         settings = dataclasses.replace(settings, learning_rate=min(
             99.0, settings.learning_rate * factor))
+    elif code == "clip":
+        settings = dataclasses.replace(settings, clip_norm=CLIP_NORM)
     elif code == "augment":
         settings = dataclasses.replace(settings, augment=True)
     elif code == "dropout":

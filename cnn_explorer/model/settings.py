@@ -43,6 +43,8 @@ class RunSettings(Spec):
     activation_override: str = param("none", choices=ACTIVATION_OVERRIDES,
                                      doc="study knob: every hidden activation (gates kept)")
     grad_norm_every: int = param(1, 1, 1000, doc="record per-layer gradient norms every k steps")
+    clip_norm: float = param(0.0, 0.0, 100.0, step=0.5,
+                             doc="clip gradients to this global norm each step; 0 = off")
 
     @classmethod
     def owner(cls) -> str:

@@ -44,6 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--init", dest="initializer_override", help="weight-initialiser override")
     p.add_argument("--activation", dest="activation_override", help="activation override")
     p.add_argument("--grad-norm-every", type=int)
+    p.add_argument("--clip-norm", type=float, help="clip gradients to this global norm (0 off)")
+    p.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
+                   help="also write TensorBoard event files here (tensorboard --logdir DIR)")
     p.add_argument("--log", type=Path, default=None, help="run log (.jsonl); default runs/<time>")
     p.add_argument("--checkpoint", type=Path, default=None,
                    help="best model (.keras); default beside the log")
@@ -52,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 SETTING_FLAGS = ("dataset", "epochs", "batch_size", "subset", "validation_split", "optimizer",
                  "learning_rate", "momentum", "schedule", "augment", "seed",
-                 "initializer_override", "activation_override", "grad_norm_every")
+                 "initializer_override", "activation_override", "grad_norm_every", "clip_norm")
 
 
 def load_run_design(args: argparse.Namespace) -> tuple[Design, RunSettings]:
@@ -112,8 +115,20 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot write the log {log}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INVALID
-    listener = FanOut(writer, printer)
     from .run import train_design  # imports TensorFlow
+
+    board = None
+    if args.tensorboard is not None:
+        from .tensorboard import TensorBoardWriter
+
+        try:
+            board = TensorBoardWriter(args.tensorboard)
+        except Exception as exc:  # a folder that cannot be made: say so, train nothing
+            writer.on_end("error", f"cannot write TensorBoard events: {exc}")
+            print(f"error: cannot write TensorBoard events to {args.tensorboard}: {exc}",
+                  file=sys.stderr)
+            return EXIT_INVALID
+    listener = FanOut(writer, printer, board)
 
     try:
         result = train_design(design, settings, listener=listener, checkpoint=checkpoint,

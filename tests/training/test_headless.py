@@ -48,3 +48,18 @@ def test_a_classifier_too_small_for_the_dataset_is_refused(tmp_path, capsys, sam
                  "--epochs", "1", "--log", str(tmp_path / "r.jsonl")])
     assert code == 1
     assert "10 outputs but hundred has 91 classes" in capsys.readouterr().err
+
+
+def test_train_writes_tensorboard_events_and_clips_when_asked(tmp_path, capsys):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    log, board = tmp_path / "run.jsonl", tmp_path / "tb"
+    code = main(["train", "--preset", "plain-cnn", "--classes", "10", "--dataset", "sample",
+                 "--epochs", "1", "--batch-size", "32", "--subset", "64", "--clip-norm", "2",
+                 "--log", str(log), "--tensorboard", str(board)])
+    assert code == 0, capsys.readouterr().out
+    assert read_run_log(log).info.settings["clip_norm"] == 2.0
+    acc = EventAccumulator(str(board), size_guidance={"tensors": 0})
+    acc.Reload()
+    tags = set(acc.Tags()["tensors"])
+    assert {"train/loss", "train/learning_rate", "grad_norm/conv1"} <= tags

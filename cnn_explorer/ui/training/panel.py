@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from cnn_explorer.training.history import RunHistory
 from cnn_explorer.ui.gradient import GradientLegend
+from cnn_explorer.ui.training.diagnosis_view import DiagnosisView
 from cnn_explorer.ui.training.form import RunSettingsForm
 from cnn_explorer.ui.training.plot_window import PlotSlot
 from cnn_explorer.ui.training.plots import TrainingPlots
@@ -49,6 +50,7 @@ class TrainingPanel(QWidget):
 
     block_requested = Signal(str)  # "Show block": the window selects it on the canvas
     fix_requested = Signal(str, str, object)  # block id, parameter, value (an undoable edit)
+    feature_maps_requested = Signal()  # the window shows the selected block's feature maps
 
     def __init__(self, get_design: Callable[[], object],
                  get_live: Callable[[], object] | None = None, parent=None) -> None:
@@ -118,8 +120,11 @@ class TrainingPanel(QWidget):
         self.degradation = DegradationPlots()
         self.preview = DatasetPreview()
         self.confusion = ConfusionMatrixView()
+        self.diagnosis = DiagnosisView()
+        self._fixed = False  # a fix went in since the last run started: "train again" may run
         self.tabs = QTabWidget()
-        for widget, name in ((self.plots, "Live plots"), (self.degradation, "Plain vs residual"),
+        for widget, name in ((self.plots, "Live plots"), (self.diagnosis, "Diagnosis"),
+                             (self.degradation, "Plain vs residual"),
                              (self.preview, "Dataset"),
                              (PlotSlot(self.confusion, scroll=True), "Confusion matrix")):
             self.tabs.addTab(widget, name)
@@ -140,8 +145,16 @@ class TrainingPanel(QWidget):
         for text, slot in (("Preview dataset", self.preview_data),
                            ("Open run log...", self.open_run_log_dialog),
                            ("Export plots as PNG...", self.export_png_dialog),
-                           ("Export metrics as CSV...", self.export_csv_dialog)):
+                           ("Export metrics as CSV...", self.export_csv_dialog),
+                           ("Feature maps of the selected block...",
+                            self.feature_maps_requested.emit)):
             menu.addAction(text, slot)
+        self.tensorboard_action = menu.addAction("Write TensorBoard events")
+        self.tensorboard_action.setCheckable(True)
+        self.tensorboard_action.setToolTip("Also write each run as TensorBoard event files, in "
+                                           "a 'tensorboard' folder beside its run log")
+        self.tensorboard_action.toggled.connect(
+            lambda on: setattr(self.session, "tensorboard", on))
         button = QToolButton()
         button.setText("Data and files")
         button.setMenu(menu)
@@ -170,6 +183,12 @@ class TrainingPanel(QWidget):
         s.experiment_started.connect(lambda: self.tabs.setCurrentWidget(self.degradation))
         s.dataset_replaced.connect(lambda name: self.form.replace(dataset=name))
         s.run_finished.connect(self._on_finished)
+        s.history_shown.connect(self._show_findings)
+        s.findings_changed.connect(self._findings_changed)
+        s.run_started.connect(self._fix_tried)
+        self.diagnosis.train_again.connect(self.train_again)
+        self.diagnosis.blocks_selected.connect(self.plots.emphasise)
+        self.diagnosis.reference_cleared.connect(lambda: self.set_reference(None))
         self.form.dataset.currentTextChanged.connect(lambda _text: self.check_design())
 
     # --- state ---------------------------------------------------------------------------
@@ -208,6 +227,8 @@ class TrainingPanel(QWidget):
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Pause")
+        self.diagnosis.set_can_train_again(not running and self._fixed and not blocked,
+                                           self.diagnosis.fix_note.toolTip())
         self.show_block_button.setVisible(bool(found is not None and found.block_id))
         self.fix_button.setVisible(bool(found is not None and found.fix))
         if found is not None and found.fix:
@@ -230,6 +251,30 @@ class TrainingPanel(QWidget):
             self._show(f"Cannot start: {exc}")
             return False
         return self.session.start_training(design, settings)
+
+    def train_again(self) -> bool:
+        """Train the design as it is now (after a fix), the last run dashed in the plots."""
+        earlier = self.session.history
+        if not self.start_training():
+            return False
+        if earlier is not None and len(earlier.steps):
+            self.set_reference(earlier)
+        self.tabs.setCurrentWidget(self.plots)
+        return True
+
+    def set_reference(self, history: RunHistory | None) -> None:
+        self.plots.set_reference(history)
+        self.diagnosis.set_reference_shown(history is not None)
+
+    def fix_applied(self, text: str) -> None:
+        """The window applied a diagnosis fix: offer to train again and compare."""
+        self._fixed = True
+        self.diagnosis.set_can_train_again(not self.session.running(), f"Applied: {text}")
+
+    def _fix_tried(self) -> None:
+        """A run started: the fixes so far are in it, "train again" waits for the next one."""
+        self._fixed = False
+        self.diagnosis.set_can_train_again(False, "")
 
     def start_degradation(self) -> bool:
         try:
@@ -273,6 +318,16 @@ class TrainingPanel(QWidget):
         self.progress.setMaximum(max(1, total))
         self.progress.setValue(step)
         self.progress.setFormat(text)
+
+    def _show_findings(self, history: RunHistory | None) -> None:
+        self.diagnosis.show_findings(history)
+        count = len(history.findings) if history is not None else 0
+        self.tabs.setTabText(self.tabs.indexOf(self.diagnosis),
+                             f"Diagnosis ({count})" if count else "Diagnosis")
+
+    def _findings_changed(self, history: RunHistory | None) -> None:
+        if history is None or history is self.session.history:
+            self._show_findings(history)
 
     def _on_finished(self, status: str, message: str) -> None:
         self.check_design()

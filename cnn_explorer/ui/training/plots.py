@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -120,6 +120,10 @@ class TrainingPlots(QWidget):
                      self.ratio_plot):
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
+        reference = pg.mkPen("#555", width=2, style=Qt.DashLine)
+        self.reference: RunHistory | None = None  # an earlier run, dashed, until cleared
+        self.ref_loss = self.loss_plot.plot(pen=reference, name="earlier run")
+        self.ref_depth = self.depth_plot.plot(pen=reference, name="earlier run")
         self.all_plots = (self.loss_plot, self.acc_plot, self.time_plot, self.depth_plot,
                           self.heat_plot, self.weight_plot, self.ratio_plot)
         self.slots = [PlotSlot(plot) for plot in self.all_plots]
@@ -138,6 +142,38 @@ class TrainingPlots(QWidget):
         self._layer_curves = {}
         self._dirty = []
         self.redraw_all()
+
+    def set_reference(self, history: RunHistory | None) -> None:
+        """Overlay an earlier run's loss and gradient-by-depth, dashed ("train again and
+        compare"); None clears them. Live runs and reopened logs leave it in place."""
+        self.reference = history
+        loss = [("train", "#1f77b4", "\u2501"), ("validation", "#d62728", "\u25cf")]
+        if history is None:
+            self.ref_loss.setData([], [])
+            self.ref_depth.setData([], [])
+            self.loss_plot.set_legend(loss)
+            return
+        self.ref_loss.setData(history.steps, history.loss)
+        columns = kernel_columns(history)
+        if columns and len(history.grad_norms):
+            self.ref_depth.setData(np.arange(len(columns)),
+                                   _log_safe(history.grad_norms[-1, columns]))
+        self.loss_plot.set_legend(loss + [("earlier run", "#555", "\u2504")])
+
+    def emphasise(self, blocks: list[str]) -> None:
+        """Thicken the gradient-over-time curves of these blocks' layers and fade the rest
+        (a selected finding); an empty list draws every curve as usual."""
+        h, chosen = self.history, set(blocks)
+        if h is None or h.info is None:
+            return
+        columns = kernel_columns(h)
+        for d, (curve, col) in enumerate(zip(self._layer_curves.get(self.time_plot, []),
+                                             columns)):
+            colour = QColor(depth_colour(d, len(columns)))
+            picked = h.info.layers[col].get("block") in chosen
+            if chosen and not picked:
+                colour.setAlpha(50)
+            curve.setPen(pg.mkPen(colour, width=3 if chosen and picked else 1))
 
     def redraw(self) -> bool:
         """Called by the panel's timer; updates at most one plot per call. True if it drew.

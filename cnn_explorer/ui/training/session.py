@@ -106,6 +106,7 @@ class TrainingSession(QObject):
     dataset_replaced = Signal(str)  # the user chose another dataset: the form must show it
     run_started = Signal()
     run_finished = Signal(str, str)  # status ("finished", "stopped", "error"), message
+    findings_changed = Signal(object)  # the RunHistory whose findings changed (shown or not)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -119,6 +120,7 @@ class TrainingSession(QObject):
         self.last_colouring: GradientColouring | None = None
         self._running = False
         self._last_colour_emit = 0.0
+        self.tensorboard = False  # also write TensorBoard events beside each run log
         # Asked when the dataset cannot be had: (name, reason) -> another dataset, or None to
         # cancel. The panel sets its dialog here; without one a run is refused.
         self.choose_dataset: Callable[[str, str], str | None] = lambda name, reason: None
@@ -182,7 +184,7 @@ class TrainingSession(QObject):
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in label)[:40]
         folder = self.runs_dir / f"{stamp}-{safe}"
         return TrainJob(design, settings, folder / "run.jsonl", folder / "run.keras", label,
-                        asked)
+                        asked, folder / "tensorboard" if self.tensorboard else None)
 
     def _start(self, jobs: list[TrainJob]) -> bool:
         if self.running():
@@ -193,6 +195,7 @@ class TrainingSession(QObject):
         self.tracker = None
         self.histories_reset.emit(self.histories)
         self.history_shown.emit(self.history)
+        self.findings_changed.emit(self.history)
         self.confusion.emit(None, [])
         self.clear_colours()
         worker = TrainWorker(jobs, self)
@@ -201,6 +204,7 @@ class TrainingSession(QObject):
         worker.steps.connect(self._on_steps)
         worker.epoch.connect(self._on_epoch)
         worker.confusion.connect(self._on_confusion)
+        worker.findings.connect(self._on_findings)
         worker.data_ready.connect(self.data_ready)
         worker.job_ended.connect(self._on_job_ended)
         worker.all_ended.connect(self._on_all_ended)
@@ -245,6 +249,7 @@ class TrainingSession(QObject):
             return
         self.histories, self.history, self.jobs = [], None, []
         self.histories_reset.emit([])
+        self.findings_changed.emit(None)
         self.confusion.emit(None, [])
         self.clear_colours()
 
@@ -300,6 +305,27 @@ class TrainingSession(QObject):
         history.on_confusion(matrix)
         self.confusion.emit(matrix, history.info.class_names if history.info else [])
 
+    def _on_findings(self, index: int, findings: list) -> None:
+        history = self.histories[index]
+        history.on_findings(findings)
+        self.findings_changed.emit(history)
+
+    def run_design(self, history) -> object | None:
+        """The design a run trained: its job's snapshot, or for a reopened log the design kept
+        beside its checkpoint (`run.design.json`); None when neither can be had."""
+        for job, h in zip(self.jobs, self.histories):
+            if h is history:
+                return job.design
+        info = history.info if history is not None else None
+        if info is None or not info.checkpoint:
+            return None
+        from cnn_explorer.model.files import load_design
+
+        try:
+            return load_design(Path(info.checkpoint).with_suffix(".design.json"))
+        except Exception:  # moved, deleted or damaged: the finding still reads, unlinked
+            return None
+
     def _on_job_ended(self, index: int, status: str, message: str) -> None:
         history = self.histories[index]
         history.on_end(status, message)
@@ -347,6 +373,7 @@ class TrainingSession(QObject):
         self.histories, self.history, self.jobs = [history], history, []
         self.histories_reset.emit([history])
         self.history_shown.emit(history)
+        self.findings_changed.emit(history)
         if history.confusion is not None and history.info is not None:
             self.confusion.emit(history.confusion, history.info.class_names)
         self.status.emit(f"Opened {path}: {len(history.steps)} steps, {len(history.epochs)} "

@@ -29,6 +29,7 @@ class TrainJob:
     checkpoint: Path | None = None
     label: str = ""
     dataset_asked: str = ""  # the form's dataset before the user agreed to another one
+    tensorboard: Path | None = None  # a folder for TensorBoard event files, or None
 
 
 class _SignalListener(RunListener):
@@ -52,6 +53,9 @@ class _SignalListener(RunListener):
     def on_confusion(self, matrix: list[list[int]]) -> None:
         self.worker.confusion.emit(self.index, matrix)
 
+    def on_findings(self, findings: list[dict]) -> None:
+        self.worker.findings.emit(self.index, findings)
+
 
 class _Asked(RunListener):
     """Adds what the form asked for to the run info, so the log records asked and used."""
@@ -74,6 +78,9 @@ class _Asked(RunListener):
     def on_confusion(self, matrix: list[list[int]]) -> None:
         self.inner.on_confusion(matrix)
 
+    def on_findings(self, findings: list[dict]) -> None:
+        self.inner.on_findings(findings)
+
 
 def expected_errors() -> tuple[type[BaseException], ...]:
     """Errors whose message is written for the user (imported lazily: no TensorFlow here)."""
@@ -90,6 +97,7 @@ class TrainWorker(Job):
     steps = Signal(int, list)  # job index, [StepRecord] (one batch of a few hundred ms)
     epoch = Signal(int, object)  # job index, EpochRecord
     confusion = Signal(int, list)
+    findings = Signal(int, list)  # job index, [diagnosis.Finding dicts], when they change
     data_ready = Signal(object)  # DataArrays, for the dataset preview
     job_ended = Signal(int, str, str)  # job index, status, message ("" on success)
     all_ended = Signal(str, str)  # status of the whole batch of jobs, message
@@ -142,7 +150,12 @@ class TrainWorker(Job):
         from cnn_explorer.training.runlog import RunLogWriter
 
         writer = RunLogWriter(job.log) if job.log else None
-        listener = _Asked(FanOut(_SignalListener(self, index), writer),
+        board = None
+        if job.tensorboard is not None:
+            from cnn_explorer.training.tensorboard import TensorBoardWriter
+
+            board = TensorBoardWriter(job.tensorboard)
+        listener = _Asked(FanOut(_SignalListener(self, index), writer, board),
                           job.dataset_asked or job.settings.dataset)
         try:
             result = train_design(job.design, job.settings, control=self.control,
@@ -151,8 +164,9 @@ class TrainWorker(Job):
             status, message = result.status, ""
         except Exception as exc:  # NaN, out of memory, a design that will not build...
             status, message = "error", failure_of(exc, self.expected_errors()).message
-        if writer:
-            writer.on_end(status, message)
+        for done in (writer, board):
+            if done is not None:
+                done.on_end(status, message)
         self.job_ended.emit(index, status, message)
         return status, message
 
