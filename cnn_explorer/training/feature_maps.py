@@ -6,10 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .records import TrainingError
+
+if TYPE_CHECKING:
+    from cnn_explorer.model.files import Design
+
+    from .data import DataArrays
 
 MAX_CHANNELS = 256  # more tiles than this are unreadable at any panel size
 
@@ -23,7 +29,7 @@ class FeatureMaps:
     channels: int  # all the block's channels (maps may hold only the first MAX_CHANNELS)
 
 
-def block_output_layer(design, block_id: str) -> str:
+def block_output_layer(design: Design, block_id: str) -> str:
     """The Keras layer whose output is the block's output (its last primitive layer)."""
     info = design.graph.report().blocks.get(block_id)
     if info is None or not info.layers:
@@ -31,7 +37,8 @@ def block_output_layer(design, block_id: str) -> str:
     return info.layers[-1].name
 
 
-def feature_maps(checkpoint: str | Path, block_id: str, data, index: int) -> FeatureMaps:
+def feature_maps(checkpoint: str | Path, block_id: str, data: DataArrays,
+                 index: int) -> FeatureMaps:
     """The block's output for test image `index` of `data` (training.data.DataArrays)."""
     import keras
 

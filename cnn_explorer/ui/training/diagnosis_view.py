@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnn_explorer.training.diagnosis import FIXES
+from cnn_explorer.training.history import RunHistory
 
 SEVERITY_MARK = {"error": "\u2716 error", "warning": "\u26a0 warning"}
 HEALTHY = "Healthy so far: no finding in the gradients, activations or loss."
@@ -101,7 +102,7 @@ class DiagnosisView(QWidget):
         self.set_can_train_again(False)
 
     # --- what the session reports ---------------------------------------------------------
-    def show_findings(self, history) -> None:
+    def show_findings(self, history: RunHistory | None) -> None:
         """Show the findings of `history` (None: no run). Keeps the selected finding when it is
         still there, so a live update does not steal the user's place."""
         kept = self.current()

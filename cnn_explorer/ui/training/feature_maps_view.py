@@ -3,9 +3,11 @@ channel. The checkpoint and the dataset load on a Job (ui/jobs.py), never on the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable
+
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QCloseEvent, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QGridLayout,
@@ -18,6 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from cnn_explorer.ui.jobs import Job
+
+if TYPE_CHECKING:
+    from cnn_explorer.training.feature_maps import FeatureMaps
 
 TILE = 64  # pixels a channel
 COLUMNS = 8
@@ -92,7 +97,7 @@ class FeatureMapsDialog(QDialog):
                                           self.data)
         self.asked = index
 
-        def work(report):
+        def work(report: Callable[[str], None]) -> FeatureMaps:
             from cnn_explorer.training.data import load_dataset
             from cnn_explorer.training.feature_maps import feature_maps
 
@@ -136,7 +141,7 @@ class FeatureMapsDialog(QDialog):
     def tile_count(self) -> int:
         return self.grid.count()
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.job is not None:
             self.job.wait(10_000)
         super().closeEvent(event)

@@ -95,8 +95,9 @@ class RunSettingsForm(QWidget):
         self.dataset: QComboBox = self.editors["dataset"].combo  # the panel watches it
         self.set_settings(self._settings)
 
-    def bind(self, document, controller) -> None:
-        """Show the document's run settings from now on; edits become undo commands."""
+    def bind(self, document: object, controller: object) -> None:
+        """Show the document's run settings from now on; edits become undo commands (the
+        window's Document and EditController, typed loosely: this panel imports no editing)."""
         self.document, self.controller = document, controller
         document.settings_changed.connect(self._show_document)
         self._show_document()

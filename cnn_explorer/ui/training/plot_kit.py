@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 
 TITLE_PT = 9
 SPIKE_REACH = 1.0  # a value further than this many body-spans beyond the 1st..99th percentile
@@ -83,13 +83,13 @@ class DecadeAxis(pg.AxisItem):
         metrics = QFontMetrics(font)
         return metrics.height() if self.orientation in ("left", "right") else 40.0
 
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph's name)
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802
         if not self.logMode:
             return super().tickValues(minVal, maxVal, size)
         return [(1.0, decade_ticks(min(minVal, maxVal), max(minVal, maxVal), size,
                                    self.label_height()))]
 
-    def tickStrings(self, values, scale, spacing):  # noqa: N802
+    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:  # noqa: N802
         if not self.logMode:
             return super().tickStrings(values, scale, spacing)
         return [power_label(v) for v in values]
@@ -116,7 +116,7 @@ def off_scale(series: Iterable[np.ndarray]) -> tuple[str, str]:
 class IntegerAxis(pg.AxisItem):
     """An axis of whole things (layer depth): ticks only at integers."""
 
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802
         levels = super().tickValues(minVal, maxVal, size)
         whole = [(max(1.0, spacing), [v for v in values if float(v).is_integer()])
                  for spacing, values in levels]
@@ -158,7 +158,8 @@ class RobustViewBox(pg.ViewBox):
         super().__init__(**kwargs)
         self.robust, self.floor = robust, floor
 
-    def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):  # noqa: N802
+    def childrenBounds(self, frac: object = None, orthoRange: tuple = (None, None),  # noqa: N802
+                       items: object = None) -> list:
         bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
         if bounds[1] is None or not (self.robust or self.floor is not None):
             return bounds
@@ -267,7 +268,7 @@ class ExplorerPlot(pg.PlotWidget):
         body = html.escape(title) + (f"&nbsp;&nbsp;&nbsp;{extra}" if extra else "")
         self.setTitle(body, size=f"{TITLE_PT}pt")
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         if "legend_entries" in self.__dict__:  # pyqtgraph resizes once before __init__ ends
             self.fit_title()

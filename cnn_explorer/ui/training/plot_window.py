@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -74,7 +74,7 @@ class PlotWindow(QWidget):
         area = screen.availableGeometry()
         self.resize(min(1000, int(area.width() * 0.8)), min(700, int(area.height() * 0.8)))
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.closed.emit()
         super().closeEvent(event)
 
@@ -180,7 +180,7 @@ class _DoubleClick(QObject):
         super().__init__(parent)
         self.callback = callback
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.MouseButtonDblClick:
             self.callback()
             return True
@@ -223,6 +223,6 @@ class PlotGrid(QScrollArea):
             self.grid.setRowStretch(r, 1 if r < rows else 0)
         self.inner.setMinimumHeight(rows * READABLE_H + (rows - 1) * self.grid.spacing())
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         self.arrange(max(1, self.viewport().width() // READABLE_W))

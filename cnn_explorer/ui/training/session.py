@@ -17,6 +17,9 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from cnn_explorer.model.files import Design
+from cnn_explorer.model.graph import Graph
+from cnn_explorer.model.settings import RunSettings
 from cnn_explorer.training.availability import availability, dataset_classes
 from cnn_explorer.training.history import RunHistory
 from cnn_explorer.training.records import (
@@ -46,7 +49,7 @@ class Hurdle:
     blocks_training: bool = True  # False: flagged, but a run would still be sound
 
 
-def design_classes(design) -> tuple[str, str, int] | None:
+def design_classes(design: Design) -> tuple[str, str, int] | None:
     """(block id, class-count parameter, classes) of the design's single classifier output."""
     report = design.graph.report()
     if len(report.output_ids) != 1:
@@ -59,7 +62,7 @@ def design_classes(design) -> tuple[str, str, int] | None:
     return None
 
 
-def hurdle(design, settings) -> Hurdle | None:
+def hurdle(design: Design, settings: RunSettings) -> Hurdle | None:
     """The first reason this design cannot train on these settings, or None."""
     problems = design.graph.report().problems
     if problems:
@@ -81,7 +84,7 @@ def blocking(found: Hurdle | None) -> Hurdle | None:
     return found if found is not None and found.blocks_training else None
 
 
-def same_network(a, b) -> bool:
+def same_network(a: Graph, b: Graph) -> bool:
     """Whether two graphs are the same network (blocks, parameters, wiring; not positions)."""
     blocks_a = {x.id: (x.kind, dict(x.params)) for x in a.blocks()}
     blocks_b = {x.id: (x.kind, dict(x.params)) for x in b.blocks()}
@@ -130,7 +133,7 @@ class TrainingSession(QObject):
         """A run started and has not reported its end (its thread may still be winding down)."""
         return self._running
 
-    def start_training(self, design, settings) -> bool:
+    def start_training(self, design: Design, settings: RunSettings) -> bool:
         """Train a frozen snapshot of the design with these settings, if it can train."""
         problem = blocking(hurdle(design, settings))
         if problem is not None:
@@ -146,7 +149,7 @@ class TrainingSession(QObject):
         title = design.title or "design"
         return self._start([self._job(design, settings, title, asked)])
 
-    def start_experiment(self, settings, depth: int, batch_norm: bool) -> bool:
+    def start_experiment(self, settings: RunSettings, depth: int, batch_norm: bool) -> bool:
         """plain-N and residual-N, same depth, data and settings: the degradation problem."""
         from cnn_explorer.model.presets import build_preset
 
@@ -310,7 +313,7 @@ class TrainingSession(QObject):
         history.on_findings(findings)
         self.findings_changed.emit(history)
 
-    def run_design(self, history) -> object | None:
+    def run_design(self, history: RunHistory | None) -> object | None:
         """The design a run trained: its job's snapshot, or for a reopened log the design kept
         beside its checkpoint (`run.design.json`); None when neither can be had."""
         for job, h in zip(self.jobs, self.histories):

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QToolTip, QWidget
 
 from cnn_explorer.training.history import RunHistory
@@ -28,7 +28,7 @@ class DatasetPreview(QWidget):
         self.caption = "No dataset loaded yet (Train or Preview loads it)"
         self.setMinimumHeight(120)
 
-    def set_data(self, data) -> None:
+    def set_data(self, data: object) -> None:
         """Pick the first image of each class, then more, up to the grid size."""
         count = self.columns * self.rows
         order = _one_per_class_first(data.y_train, count)
@@ -39,7 +39,7 @@ class DatasetPreview(QWidget):
                         f"images, {data.num_classes} classes{note}")
         self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
         painter.drawText(QRectF(4, 2, self.width() - 8, 16), Qt.AlignLeft, self.caption)
         if not self.images:
@@ -84,7 +84,7 @@ class ConfusionMatrixView(QWidget):
         self.setToolTip("Rows: the true class; columns: the class the network predicted. "
                         "Double-click: open in its own window. Right-click: export PNG and CSV.")
 
-    def set_matrix(self, matrix, names: list[str]) -> None:
+    def set_matrix(self, matrix: list[list[int]] | None, names: list[str]) -> None:
         self.matrix = None if matrix is None else np.asarray(matrix)
         self.names = list(names)
         if self.matrix is None:
@@ -117,7 +117,7 @@ class ConfusionMatrixView(QWidget):
         every = max(1, math.ceil((metrics.height() + 1) / side))
         return left, top, side, every
 
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
         if self.matrix is None:
             painter.drawText(self.rect(), Qt.AlignCenter, "The confusion matrix appears "
@@ -168,7 +168,7 @@ class ConfusionMatrixView(QWidget):
         n = len(self.matrix)
         return (i, j) if 0 <= i < n and 0 <= j < n and y >= top and x >= left else None
 
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         cell = self.cell_at(event.position().x(), event.position().y())
         if cell is not None:
             i, j = cell

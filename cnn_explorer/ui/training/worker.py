@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QObject, Signal
 
 from cnn_explorer.training.records import EpochRecord, RunControl, RunInfo, RunListener, StepRecord
 from cnn_explorer.ui.jobs import Job, Report, failure_of
@@ -171,7 +171,7 @@ class TrainWorker(Job):
         return status, message
 
 
-def dataset_job(name: str, parent=None) -> Job:
+def dataset_job(name: str, parent: QObject | None = None) -> Job:
     """Loads a dataset off the GUI thread for the preview (CIFAR may need a download)."""
     from cnn_explorer.training.data import load_dataset
 
