@@ -76,3 +76,31 @@ def test_stop_ends_a_search_early(window, qtbot, tmp_path):
         panel.stop()
     assert "stopped" in ended.args[0]
     assert all(r["accuracy"] is None for r in panel.records)
+
+
+def test_the_space_is_editable_and_the_search_uses_what_the_panel_shows(qtbot):
+    from cnn_explorer.ui.search.panel import SearchPanel
+
+    panel = SearchPanel()
+    qtbot.addWidget(panel)
+    panel.space.setCurrentText("blocks")
+    full = panel.space_note.text()
+    panel.space_editor.kinds["dense"].setChecked(False)
+    panel.space_editor.widths.setText("16, 32")
+    panel.space_editor.widths.editingFinished.emit()
+    assert panel.space_note.text() != full
+    options = panel.settings().space_options
+    assert options["kinds"] == ("residual", "se_residual", "mbconv")
+    assert options["widths"] == (16, 32)
+    assert panel.settings().make_space().size < 1e12
+    panel.space_editor.depths.setText("two")
+    panel.space_editor.depths.editingFinished.emit()
+    assert "depths" in panel.space_note.text() and not panel.start_button.isEnabled()
+    panel.space_editor.depths.setText("1")
+    panel.space_editor.depths.editingFinished.emit()
+    assert panel.start_button.isEnabled()
+    panel.space.setCurrentText("cells")
+    three = panel.settings().make_space().size
+    panel.space_editor.cell_blocks.setValue(2)
+    assert panel.settings().space_options == {"blocks": 2, "cells_per_stage": 1, "filters": 8}
+    assert panel.settings().make_space().size < three  # fewer blocks, fewer candidates

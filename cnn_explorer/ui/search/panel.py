@@ -35,6 +35,7 @@ from cnn_explorer.model.design_diff import diff_designs
 from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.files import Design, design_from_dict
 from cnn_explorer.model.search_space import SPACES
+from cnn_explorer.ui.search.space_editor import SpaceEditor
 
 if TYPE_CHECKING:  # pragma: no cover
     from cnn_explorer.training.search import SearchSettings
@@ -94,10 +95,13 @@ class SearchPanel(QWidget):
                               ("Budget", self.budget), ("Candidates", self.trials),
                               ("Seed", self.seed)):
             form.addRow(label, widget)
+        self.space_editor = SpaceEditor()
+        form.addRow(self.space_editor)
         self.space_note = QLabel()
         self.space_note.setWordWrap(True)
         form.addRow(self.space_note)
         self.space.currentTextChanged.connect(self._describe_space)
+        self.space_editor.changed.connect(lambda: self._describe_space(self.space.currentText()))
         self._describe_space(self.space.currentText())
         row = QHBoxLayout()
         self.start_button = self._button("Start", self.start, "Search in a worker thread; "
@@ -151,7 +155,17 @@ class SearchPanel(QWidget):
 
     def _describe_space(self, name: str) -> None:
         """What the space offers: its choices and how many candidates they make."""
-        space = SPACES[name]()
+        self.space_editor.show_space(name)
+        start = getattr(self, "start_button", None)  # None while the panel is being built
+        try:
+            space = SPACES[name](**self.space_editor.options(name))
+        except (ValueError, TypeError, DesignError) as exc:
+            self.space_note.setText(f"<span style='color:#d62728'>{exc}</span>")
+            if start is not None:
+                start.setEnabled(False)
+            return
+        if start is not None:
+            start.setEnabled(self.worker is None)
         self.space_note.setText(f"{space.description}: {len(space.choices)} choices, "
                                 f"{space.size:.3g} candidates")
         self.space_note.setToolTip("\n".join(f"{k}: {', '.join(map(str, v))}"
@@ -166,7 +180,8 @@ class SearchPanel(QWidget):
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
-        for w in (self.space, self.strategy, self.budget, self.trials, self.seed):
+        for w in (self.space, self.space_editor, self.strategy, self.budget, self.trials,
+                  self.seed):
             w.setEnabled(not running)
         has = self.selected_record() is not None
         for b in (self.open_button, self.diff_button, self.train_button):
@@ -176,10 +191,11 @@ class SearchPanel(QWidget):
     def settings(self) -> SearchSettings:
         from cnn_explorer.training.search import SearchSettings
 
-        return SearchSettings(space=self.space.currentText(),
-                              strategy=self.strategy.currentText(),
+        name = self.space.currentText()
+        return SearchSettings(space=name, strategy=self.strategy.currentText(),
                               budget_s=float(self.budget.value()), trials=self.trials.value(),
-                              seed=self.seed.value())
+                              seed=self.seed.value(),
+                              space_options=self.space_editor.options(name))
 
     def out_folder(self) -> Path:
         from cnn_explorer.ui.files.recovery import state_dir
