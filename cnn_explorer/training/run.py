@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import math
+import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -121,7 +122,11 @@ def train_model(model: keras.Model, split: Split, settings: RunSettings, *,
         return reporter.result("stopped")
     # Move TensorFlow's large, long-lived heap out of the cyclic collector: otherwise a full
     # collection every few hundred steps holds the GIL for tens of ms and stalls the GUI.
-    gc.collect()
+    # Collect first only on the main thread: on a worker, a full collection can finalise the
+    # GUI's dead Qt objects off the GUI thread (a deadlock or a crash); the app's Job collects
+    # on the GUI thread before it starts.
+    if threading.current_thread() is threading.main_thread():
+        gc.collect()
     gc.freeze()
     try:
         wrapped.fit(train_dataset(split.x_train, split.y_train, batch_size=settings.batch_size,

@@ -10,6 +10,7 @@ never as a silent dead thread.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -65,6 +66,13 @@ class Job(QThread):
 
     def expected_errors(self) -> tuple[type[BaseException], ...]:
         return self.expected() if callable(self.expected) else self.expected
+
+    def start(self, *args: Any) -> None:
+        """Collect garbage here, on the GUI thread, first: a collection on the worker could
+        finalise the GUI's dead Qt objects off the GUI thread (training freezes the heap
+        instead of collecting)."""
+        gc.collect()
+        super().start(*args)
 
     def run(self) -> None:
         threading.current_thread().name = self.name  # for tracebacks and tests

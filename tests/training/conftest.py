@@ -84,3 +84,12 @@ def make_tiny_design(broken: bool = False):
 @pytest.fixture
 def tiny_design():
     return make_tiny_design
+
+
+@pytest.fixture(autouse=True)
+def collect_dead_widgets():
+    """Dead Qt objects of a test are collected on the GUI thread, not by a later worker."""
+    yield
+    import gc
+
+    gc.collect()

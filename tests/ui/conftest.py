@@ -63,3 +63,13 @@ def window(qtbot):
     qtbot.waitUntil(lambda: w.training_panel is not None, timeout=10000)
     qtbot.wait(20)
     return w
+
+
+@pytest.fixture(autouse=True)
+def collect_dead_windows():
+    """Each test's dead windows are collected on the GUI thread, never by a later test's
+    worker thread (a collection there could finalise Qt objects off the GUI thread)."""
+    yield
+    import gc
+
+    gc.collect()

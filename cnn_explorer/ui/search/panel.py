@@ -361,8 +361,13 @@ def _choices_text(choices: dict) -> str:
 
 def install(window: MainWindow) -> SearchPanel:
     """Put the panel in the window's Search dock and wire it to the edit controller."""
+    from PySide6.QtWidgets import QScrollArea
+
     panel = SearchPanel(window)
-    window.search_dock.setWidget(panel)
+    scroll = QScrollArea()  # like the training panel: never taller than the screen allows
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(panel)
+    window.search_dock.setWidget(scroll)
     window.search_panel = panel
 
     def open_design(design: Design, text: str) -> None:
