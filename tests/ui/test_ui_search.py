@@ -14,7 +14,7 @@ def fake_scorer(design, proxy, control, data):
 def test_search_tab_shows_leaderboard_and_opens_a_candidate(window, qtbot, tmp_path):
     window.show_search()
     panel = window.search_panel
-    assert panel is not None and window.search_dock.widget() is panel
+    assert panel is not None and window.search_dock.widget().widget() is panel  # in a scroll
     assert "9 choices" in panel.space_note.text()  # the blocks space: 3 stages x 3
     panel.space.setCurrentText("cells")
     assert "choices" in panel.space_note.text() and "normal_b1_op1" in panel.space_note.toolTip()
