@@ -25,6 +25,17 @@ from .errors import (
     PortTakenError,
     UnknownBlockError,
 )
+from .events import (  # noqa: F401 (re-exported: views import the events from here)
+    BlockAdded,
+    BlockRemoved,
+    Connected,
+    Disconnected,
+    GraphEvent,
+    Moved,
+    ParamChanged,
+    Renamed,
+    Replaced,
+)
 from .frozen import FrozenParams, freeze
 from .kinds import kind as lookup_kind
 from .order import topological_sort
@@ -74,51 +85,6 @@ class Connection:
     src: str
     dst: str
     port: int = 0
-
-
-@dataclass(frozen=True)
-class GraphEvent:
-    """Base of the graph's events; views dispatch on the subclass."""
-
-    block_id: str
-
-
-@dataclass(frozen=True)
-class BlockAdded(GraphEvent):
-    pass
-
-
-@dataclass(frozen=True)
-class BlockRemoved(GraphEvent):
-    block: Block
-
-
-@dataclass(frozen=True)
-class Connected(GraphEvent):
-    connection: Connection
-
-
-@dataclass(frozen=True)
-class Disconnected(GraphEvent):
-    connection: Connection
-
-
-@dataclass(frozen=True)
-class ParamChanged(GraphEvent):
-    name: str
-    old: Any
-    new: Any
-
-
-@dataclass(frozen=True)
-class Renamed(GraphEvent):
-    old: str
-    new: str
-
-
-@dataclass(frozen=True)
-class Moved(GraphEvent):
-    old: tuple[float, float] | None
 
 
 def spec_for(kind_name: str, params: dict, block_name: str = "") -> Spec:
@@ -195,6 +161,9 @@ class Graph:
     def __len__(self) -> int:
         return len(self._blocks)
 
+    def __contains__(self, block_id: object) -> bool:
+        return block_id in self._blocks
+
     def copy(self) -> "Graph":
         """A detached snapshot (no listeners): what a training worker gets."""
         g = Graph()
@@ -216,6 +185,19 @@ class Graph:
         numbers = [int(b.id[1:]) for b in blocks if b.id[:1] == "b" and b.id[1:].isdigit()]
         g._next_id = max(numbers, default=0) + 1
         return g
+
+    def replace(self, source: "Graph") -> None:
+        """Hold exactly what `source` holds, announced by one `Replaced` event.
+
+        `source` is already checked (a loaded or built design), so this is linear in its
+        size; removing and re-adding block by block re-checked names and cycles against the
+        whole graph for every block, quadratic on a 400-block import.
+        """
+        self._blocks = dict(source._blocks)
+        self._connections = list(source._connections)
+        self._positions = dict(source._positions)
+        self._next_id = max(self._next_id, source._next_id)
+        self._emit(Replaced(""))
 
     # ---- events ----------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[GraphEvent], None]) -> None:

@@ -8,7 +8,8 @@ whose inputs or parameters changed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .expand import Expander, LayerInfo, Tensor
@@ -19,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .graph import Graph
 
 BYTES_PER_VALUE = 4  # float32 activations
+LAST = "last expansion of each block"  # cache key: {id: (block, inputs, output, BlockInfo)}
 
 
 @dataclass
@@ -53,21 +55,24 @@ class Problem:
 
 @dataclass
 class Report:
+    """What inference found. A report is never changed once made, so its totals are computed
+    on first use and kept: the inspector, the training panel and the canvas all read them."""
+
     blocks: dict[str, BlockInfo]
     order: list[str]
     problems: list[Problem]
     input_ids: list[str]
     output_ids: list[str]
 
-    @property
+    @cached_property
     def layers(self) -> list[LayerInfo]:
         return [layer for bid in self.order for layer in self.blocks[bid].layers]
 
-    @property
+    @cached_property
     def trainable_params(self) -> int:
         return sum(b.trainable for b in self.blocks.values())
 
-    @property
+    @cached_property
     def non_trainable_params(self) -> int:
         return sum(b.non_trainable for b in self.blocks.values())
 
@@ -75,14 +80,17 @@ class Report:
     def total_params(self) -> int:
         return self.trainable_params + self.non_trainable_params
 
-    @property
+    @cached_property
     def flops(self) -> int:
         return sum(b.flops for b in self.blocks.values())
 
+    @cached_property
+    def _activation_values(self) -> int:
+        return sum(math.prod(layer.output_shape) for layer in self.layers)
+
     def activation_bytes(self, batch_size: int) -> int:
         """Memory for every layer's output at this batch size (float32), what training keeps."""
-        return BYTES_PER_VALUE * batch_size * sum(math.prod(layer.output_shape)
-                                                  for layer in self.layers)
+        return BYTES_PER_VALUE * batch_size * self._activation_values
 
     @property
     def ok(self) -> bool:
@@ -118,10 +126,12 @@ def infer(graph: Graph, cache: dict | None = None) -> Report:
         msg = (f"more than one model output: '{graph.block(bid).name}' leads nowhere (the "
                f"model's output is '{graph.block(sinks[0]).name}'); connect it onward or "
                "remove it")
-        infos[bid].problems.append(msg)
+        infos[bid] = replace(infos[bid], problems=[msg])  # a copy: infos are reused
         problems.append(Problem(bid, msg))
     if len(cache) > 4 * max(len(order), 64):  # forget expansions of long-gone states
         cache.clear()
+    elif len(cache.get(LAST, ())) > 2 * max(len(order), 64):  # and of long-gone blocks
+        cache[LAST] = {bid: cache[LAST][bid] for bid in order if bid in cache[LAST]}
     return Report(infos, order, problems, inputs, sinks)
 
 
@@ -156,23 +166,31 @@ def _infer_block(block, incoming: dict[int, str], outputs: dict, cache: dict) ->
                              f"{', '.join(map(str, missing))} not connected")
         outputs[bid] = None
         return info
-    tensors = [outputs.get(incoming[p]) for p in range(ports)]
-    if any(t is None for t in tensors):  # an upstream block has a problem: say nothing more
+    tensors = tuple(outputs.get(incoming[p]) for p in range(ports))
+    if None in tensors:  # an upstream block has a problem: say nothing more
         outputs[bid] = None
         return info
-    key = (block.kind, block.name, block.params_key, tuple(tensors))
+    last = cache.setdefault(LAST, {})  # per block: what it was expanded from last time
+    seen = last.get(bid)
+    if seen is not None and seen[0] is block and len(seen[1]) == ports and all(
+            a is b for a, b in zip(seen[1], tensors)):
+        # the same block on the same tensors: the same BlockInfo (views can skip it)
+        outputs[bid] = seen[2]
+        return seen[3]
+    key = (block.kind, block.name, block.params_key, tensors)
     hit = cache.get(key)
     if hit is None:
-        hit = _expand(bk, block, spec, tensors)
+        hit = _expand(bk, block, spec, list(tensors))
         cache[key] = hit
     layers, out, problem = hit
     info.layers = list(layers)
     if problem:
         info.problems.append(problem)
-        outputs[bid] = None
-        return info
-    info.output_shape = out.shape
+        out = None
+    else:
+        info.output_shape = out.shape
     outputs[bid] = out
+    last[bid] = (block, tensors, out, info)
     return info
 
 

@@ -23,6 +23,7 @@ class EdgeItem(QGraphicsPathItem):
 
     def __init__(self, src: BlockCard, dst: BlockCard, port: int) -> None:
         super().__init__()
+        self._bounds = QRectF()
         self.src, self.dst, self.port = src, dst, port
         src.edges.append(self)
         dst.edges.append(self)
@@ -31,7 +32,7 @@ class EdgeItem(QGraphicsPathItem):
         self.setPen(QPen(QColor("#5d6d7e"), 1.6))
         self.setToolTip(f"{src.name} \u2192 {dst.name} (port {port}); select and press Delete "
                         "to disconnect")
-        self.update_path()
+        self._arrow_at = QPointF()  # the scene routes it (update_path) once it is in
 
     def detach(self) -> None:
         for card in (self.src, self.dst):
@@ -57,12 +58,21 @@ class EdgeItem(QGraphicsPathItem):
                 path.lineTo(p)
         self.setPath(path)
         self._arrow_at = b
+        # the stroke (shape(): 10 wide) and the arrow head; cached: Qt asks for it often
+        self._bounds = path.controlPointRect().adjusted(-11, -15, 11, 11)
+        index = getattr(self.scene(), "edge_index", None)
+        if index is not None:
+            index.put(self, self._bounds)
 
     def _blockers(self, a: QPointF, b: QPointF) -> list[QRectF]:
         scene = self.scene()
         if scene is None:
             return []
         corridor = QRectF(a, b).normalized().adjusted(-8, 2, 8, -2)
+        index = getattr(scene, "card_index", None)
+        if index is not None:  # the scene's grid of cards: no call back per nearby item
+            return [index.rect(card) for card in index.find(corridor)
+                    if card is not self.src and card is not self.dst]
         out = []
         for item in scene.items(corridor, Qt.IntersectsItemBoundingRect):
             if isinstance(item, BlockCard) and item not in (self.src, self.dst):
@@ -75,7 +85,7 @@ class EdgeItem(QGraphicsPathItem):
         return stroker.createStroke(self.path())
 
     def boundingRect(self) -> QRectF:
-        return super().boundingRect().adjusted(-6, -10, 6, 6)
+        return self._bounds
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:

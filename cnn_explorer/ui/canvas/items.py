@@ -37,6 +37,12 @@ PORT_RADIUS = 6.0
 ROW_HEIGHT = 15.0
 PROBLEM_RED = QColor("#d62728")
 SELECT_BLUE = QColor("#1f77ff")
+PORT_BRUSH = QBrush(QColor("#ffffff"))
+PORT_PEN = QPen(QColor("#34495e"), 1.5)
+POSITION_CHANGE = QGraphicsItem.ItemPositionChange
+POSITION_HAS_CHANGED = QGraphicsItem.ItemPositionHasChanged
+SELECTED_HAS_CHANGED = QGraphicsItem.ItemSelectedHasChanged
+TEXT_LOD = 0.25  # below this zoom a card's 11-12 px text is under 3 px high: cards go plain
 
 
 def key_params(kind: str, params: dict) -> str:
@@ -70,9 +76,9 @@ class PortItem(QGraphicsEllipseItem):
                         else f"input port {index}")
 
     def highlight(self, on: bool, ok: bool = True) -> None:
-        colour = (QColor("#2ca02c") if ok else PROBLEM_RED) if on else QColor("#ffffff")
-        self.setBrush(QBrush(colour))
-        self.setPen(QPen(QColor("#34495e"), 1.5))
+        colour = (QColor("#2ca02c") if ok else PROBLEM_RED) if on else None
+        self.setBrush(PORT_BRUSH if colour is None else QBrush(colour))
+        self.setPen(PORT_PEN)
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         self.highlight(True)
@@ -118,6 +124,12 @@ class BlockCard(QGraphicsObject):
     def boundingRect(self) -> QRectF:  # room for the selection ring outside the card
         return QRectF(-6, -6, CARD_WIDTH + 12, self.height() + 12)
 
+    def _reindex(self) -> None:
+        """Tell the scene's card index where this card now is (moved, grown or shrunk)."""
+        index = getattr(self.scene(), "card_index", None)
+        if index is not None:
+            index.put(self, self.sceneBoundingRect())
+
     def _place_ports(self, n_inputs: int) -> None:
         while len(self.inputs) > n_inputs:
             port = self.inputs.pop()
@@ -154,8 +166,12 @@ class BlockCard(QGraphicsObject):
 
         Returns whether the card's height changed (its edges then need new paths); a card
         whose numbers did not change costs one tuple comparison, so an edit of one block in a
-        400-block import repaints one card, not all of them.
+        400-block import repaints one card, not all of them; the very BlockInfo of the last
+        report (inference reuses it for a block it did not redo) costs one identity test.
         """
+        if info is not None and info is getattr(self, "_info", None):
+            return False
+        self._info = info
         if info is None:
             content = ("?", "", (), ())
         else:
@@ -175,6 +191,7 @@ class BlockCard(QGraphicsObject):
         self._refresh_tooltip()
         self.update()
         if self.height() != height:
+            self._reindex()
             for edge in self.edges:
                 edge.update_path()
             return True
@@ -185,6 +202,7 @@ class BlockCard(QGraphicsObject):
         self.expanded = expanded and self.composite
         self.setZValue(3 if self.expanded else 1)
         self.output.setPos(CARD_WIDTH / 2, self.height())
+        self._reindex()
         for edge in self.edges:
             edge.update_path()
         self.update()
@@ -218,6 +236,9 @@ class BlockCard(QGraphicsObject):
             fill = QColor((g.red() + 2 * 255) // 3, (g.green() + 2 * 255) // 3,
                           (g.blue() + 2 * 255) // 3)
         rect = QRectF(0, 0, CARD_WIDTH, self.height())
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < TEXT_LOD:
+            self._paint_far(painter, rect, fill, accent)
+            return
         path = QPainterPath()
         path.addRoundedRect(rect, 7, 7)
         painter.setRenderHint(QPainter.Antialiasing)
@@ -242,6 +263,21 @@ class BlockCard(QGraphicsObject):
             painter.setPen(QPen(SELECT_BLUE, 2.5))
             painter.drawPath(ring)
         self._paint_text(painter, accent)
+
+    def _paint_far(self, painter: QPainter, rect: QRectF, fill: QColor, accent: QColor) -> None:
+        """Zoomed far out (a whole 400-block design on screen): the card's colours and
+        outline only; its text would be under 3 px high, and rounding under 2 px."""
+        painter.fillRect(rect, fill)
+        painter.fillRect(QRectF(0, 0, CARD_WIDTH, 24), accent)
+        if self.gradient is not None:
+            painter.fillRect(QRectF(0, 24, 7, rect.height() - 24), self.gradient)
+        if self.problems:
+            painter.setPen(QPen(PROBLEM_RED, 6))
+        elif self.isSelected():
+            painter.setPen(QPen(SELECT_BLUE, 6))
+        else:
+            painter.setPen(QPen(accent.darker(120), 1.2))
+        painter.drawRect(rect)
 
     def _paint_text(self, painter: QPainter, accent: QColor) -> None:
         bold = QFont()
@@ -298,20 +334,28 @@ class BlockCard(QGraphicsObject):
         scene = self.scene()
         if scene is None:
             return set()
+        index = getattr(scene, "edge_index", None)
+        if index is not None:
+            return {edge for edge in index.find(self.sceneBoundingRect())
+                    if edge not in self.edges}
         return {item for item in scene.items(self.sceneBoundingRect(),
                                              Qt.IntersectsItemBoundingRect)
                 if isinstance(item, EdgeItem) and item not in self.edges}
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        if change == QGraphicsItem.ItemPositionChange and self.scene() is not None:
-            self._passing = self._edges_across()  # edges routed around the old place
-        elif change == QGraphicsItem.ItemPositionHasChanged:
+        # Qt calls this for every change (flags, children, tooltip...): kept lean, and the
+        # value goes back as QGraphicsItem.itemChange would return it
+        if change is POSITION_CHANGE:
+            if self.scene() is not None:
+                self._passing = self._edges_across()  # edges routed around the old place
+        elif change is POSITION_HAS_CHANGED:
+            self._reindex()
             for edge in set(self.edges) | getattr(self, "_passing", set()) | self._edges_across():
                 edge.update_path()
             self._passing = set()
-        elif change == QGraphicsItem.ItemSelectedHasChanged:
+        elif change is SELECTED_HAS_CHANGED:
             self.update()
-        return super().itemChange(change, value)
+        return value
 
 
 from cnn_explorer.ui.canvas.edges import EdgeItem  # noqa: E402  (it needs BlockCard defined)

@@ -11,12 +11,20 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent, QToolTip
 
-from cnn_explorer.model.graph import BlockRemoved, Connected, Connection, Disconnected, GraphEvent
+from cnn_explorer.model.graph import (
+    BlockRemoved,
+    Connected,
+    Connection,
+    Disconnected,
+    GraphEvent,
+    Replaced,
+)
 from cnn_explorer.model.inference import Report
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.layout import CARD_HEIGHT, CARD_WIDTH
 from cnn_explorer.ui.canvas.gestures import ConnectGesture, MoveGesture, port_at
 from cnn_explorer.ui.canvas.items import BlockCard, EdgeItem, PortItem
+from cnn_explorer.ui.canvas.spatial import SpatialIndex
 from cnn_explorer.ui.editing.controller import EditController
 from cnn_explorer.ui.editing.document import Document
 from cnn_explorer.ui.gradient import GradientColouring, LegendState, gradient_colour, norm_range
@@ -35,6 +43,9 @@ class CanvasScene(QGraphicsScene):
         self.cards: dict[str, BlockCard] = {}
         self.edges: dict[Connection, EdgeItem] = {}
         self.expanded: set[str] = set()  # view state: which composites show their layers
+        # where cards and edges are, for routing and for free spots (see spatial.py)
+        self.card_index: SpatialIndex[BlockCard] = SpatialIndex()
+        self.edge_index: SpatialIndex[EdgeItem] = SpatialIndex()
         self._connect: ConnectGesture | None = None
         self._move: MoveGesture | None = None
         self.setBackgroundBrush(QColor("#fafbfc"))
@@ -48,16 +59,46 @@ class CanvasScene(QGraphicsScene):
 
     # ---- observing the model ----------------------------------------------------------------
     def rebuild(self) -> None:
-        for bid in list(self.cards):
-            self._remove_card(bid)
-        for bid in self.document.graph.block_ids():
-            self._sync_block(bid)
-        for conn in self.document.graph.connections():
-            self._sync_edge(conn)
+        """Cards and edges for the whole graph at once (open, New, preset, import, their undo).
+
+        Linear in the blocks: each card gets its content and place before it joins the scene
+        (no index update or edge query per move), and each edge is routed once, after every
+        card is in (routing while cards still arrive re-routed them again and again).
+        """
+        for edge in self.edges.values():
+            self.removeItem(edge)
+        for card in self.cards.values():
+            self.removeItem(card)
+        self.edges.clear()
+        self.cards.clear()
+        self.expanded.clear()
+        self.card_index.clear()
+        self.edge_index.clear()
+        graph = self.document.graph
+        for bid in graph.block_ids():
+            card = self.cards[bid] = BlockCard(bid)
+            self._fill(card, bid)
+            x, y = graph.position(bid) or (0.0, 0.0)
+            card.setPos(QPointF(x, y))
+            self.addItem(card)
+            self.card_index.put(card, card.sceneBoundingRect())
+        for conn in graph.connections():
+            src, dst = self.cards.get(conn.src), self.cards.get(conn.dst)
+            if src is not None and dst is not None:
+                edge = self.edges[conn] = EdgeItem(src, dst, conn.port)
+                self.addItem(edge)
+        for edge in self.edges.values():
+            edge.update_path()
+        if self.cards:
+            xs, ys = zip(*((c.x(), c.y()) for c in self.cards.values()))
+            self.keep_inside(QRectF(min(xs), min(ys), max(xs) - min(xs) + CARD_WIDTH,
+                                    max(ys) - min(ys) + CARD_HEIGHT))
         self.on_report(self.document.report())
 
     def on_graph_event(self, event: GraphEvent) -> None:
-        if isinstance(event, (Connected, Disconnected)):
+        if isinstance(event, Replaced):
+            self.rebuild()
+        elif isinstance(event, (Connected, Disconnected)):
             self._sync_edge(event.connection)
         elif isinstance(event, BlockRemoved):
             self._remove_card(event.block_id)
@@ -71,20 +112,24 @@ class CanvasScene(QGraphicsScene):
         if grown and self.expanded:
             self._place_all()
 
-    def _sync_block(self, bid: str) -> None:
+    def _fill(self, card: BlockCard, bid: str) -> None:
         graph = self.document.graph
-        if bid not in graph.block_ids():
-            self._remove_card(bid)
-            return
         block = graph.block(bid)
         bk = lookup_kind(block.kind)
+        card.set_block(block.kind, bk.title, block.name, block.params, bk.doc, bk.composite,
+                       graph.input_ports(bid))
+
+    def _sync_block(self, bid: str) -> None:
+        if bid not in self.document.graph:
+            self._remove_card(bid)
+            return
         card = self.cards.get(bid)
         if card is None:
             card = BlockCard(bid)
             self.cards[bid] = card
             self.addItem(card)
-        card.set_block(block.kind, bk.title, block.name, block.params, bk.doc, bk.composite,
-                       graph.input_ports(bid))
+            self.card_index.put(card, card.sceneBoundingRect())
+        self._fill(card, bid)
         card.set_expanded(bid in self.expanded)
         if bid in self.expanded:
             self._place_all()
@@ -123,8 +168,7 @@ class CanvasScene(QGraphicsScene):
         """Where a new card aimed at `at` overlaps no card: `at` itself when free, else the
         nearest free spot (a drop onto a card is nudged aside, never stacked on it)."""
         near = QRectF(at[0] - 900, at[1] - 700, 1800 + CARD_WIDTH, 1400 + CARD_HEIGHT)
-        rects = [r for r in (c.sceneBoundingRect() for c in self.cards.values())
-                 if r.intersects(near)]
+        rects = [self.card_index.rect(c) for c in self.card_index.find(near)]
 
         def free(x: float, y: float) -> bool:
             box = QRectF(x, y, CARD_WIDTH, CARD_HEIGHT).adjusted(-CARD_GAP, -CARD_GAP,
@@ -150,6 +194,7 @@ class CanvasScene(QGraphicsScene):
         self.expanded.discard(bid)
         if card is None:
             return
+        self.card_index.drop(card)
         for conn in [c for c, e in self.edges.items() if e.src is card or e.dst is card]:
             self._remove_edge(conn)
         passing = card._edges_across()  # they went around it; now they can go straight
@@ -159,7 +204,7 @@ class CanvasScene(QGraphicsScene):
 
     def _sync_edge(self, conn: Connection) -> None:
         graph = self.document.graph
-        exists = (conn.dst in graph.block_ids()
+        exists = (conn.dst in graph
                   and graph.incoming(conn.dst).get(conn.port) == conn.src)
         if exists and conn not in self.edges and conn.src in self.cards and conn.dst in self.cards:
             edge = EdgeItem(self.cards[conn.src], self.cards[conn.dst], conn.port)
@@ -172,6 +217,7 @@ class CanvasScene(QGraphicsScene):
     def _remove_edge(self, conn: Connection) -> None:
         edge = self.edges.pop(conn)
         edge.detach()
+        self.edge_index.drop(edge)
         self.removeItem(edge)
 
     # ---- selection ------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnn_explorer.model import format as fmt
-from cnn_explorer.model.graph import BlockRemoved, GraphEvent, ParamChanged, Renamed
+from cnn_explorer.model.graph import BlockRemoved, GraphEvent, ParamChanged, Renamed, Replaced
 from cnn_explorer.model.inference import Report
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.settings import RunSettings
@@ -103,9 +103,10 @@ class BlockForm(QWidget):
             self.name_edit.setText(self.document.graph.block(self.block_id).name)
 
     def on_graph_event(self, event: GraphEvent) -> None:
-        if self.block_id is None or event.block_id != self.block_id:
+        if self.block_id is None or (event.block_id != self.block_id
+                                     and not isinstance(event, Replaced)):
             return
-        if isinstance(event, BlockRemoved):
+        if isinstance(event, (BlockRemoved, Replaced)):  # another design: its card is gone
             self.block_id = None
             self._build()
         elif isinstance(event, ParamChanged):
