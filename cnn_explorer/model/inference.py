@@ -189,6 +189,8 @@ def _infer_block(block, incoming: dict[int, str], outputs: dict, cache: dict) ->
         out = None
     else:
         info.output_shape = out.shape
+        if seen is not None and seen[2] == out:
+            out = seen[2]  # the same tensor as before: blocks after it stay on the fast path
     outputs[bid] = out
     last[bid] = (block, tensors, out, info)
     return info

@@ -45,8 +45,11 @@ def ranks(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     rank: dict[str, int] = {}
     for n in topological_sort(nodes, edges):
         rank[n] = max((rank[p] + 1 for p in parents[n]), default=0)
+    after = max(rank.values(), default=-1) + 1
     for n in nodes:  # nodes on a cycle (should not happen): put them after everything else
-        rank.setdefault(n, max(rank.values(), default=-1) + 1)
+        if n not in rank:  # (setdefault took the max over all ranks for every node: n^2)
+            rank[n] = after
+            after += 1
     return rank
 
 

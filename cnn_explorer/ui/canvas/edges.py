@@ -11,7 +11,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnn_explorer.ui.canvas.items import SELECT_BLUE, BlockCard
+from cnn_explorer.ui.canvas.items import SELECT_BLUE, TEXT_LOD, BlockCard
+
+EDGE_PEN = QPen(QColor("#5d6d7e"), 1.6)
 
 
 class EdgeItem(QGraphicsPathItem):
@@ -29,7 +31,7 @@ class EdgeItem(QGraphicsPathItem):
         dst.edges.append(self)
         self.setZValue(0)
         self.setFlag(QGraphicsItem.ItemIsSelectable)
-        self.setPen(QPen(QColor("#5d6d7e"), 1.6))
+        self.setPen(EDGE_PEN)
         self.setToolTip(f"{src.name} \u2192 {dst.name} (port {port}); select and press Delete "
                         "to disconnect")
         self._arrow_at = QPointF()  # the scene routes it (update_path) once it is in
@@ -94,6 +96,8 @@ class EdgeItem(QGraphicsPathItem):
         painter.setPen(pen)
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self.path())
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < TEXT_LOD:
+            return  # zoomed far out the arrow head would be a pixel
         tip = self._arrow_at
         painter.setBrush(pen.color())
         arrow = QPainterPath(tip)

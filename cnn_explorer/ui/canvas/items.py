@@ -92,8 +92,10 @@ class PortItem(QGraphicsEllipseItem):
 class BlockCard(QGraphicsObject):
     """One block: header (kind, name), key parameters, output shape, parameter count."""
 
-    def __init__(self, block_id: str) -> None:
+    def __init__(self, block_id: str, pos: QPointF | None = None) -> None:
         super().__init__()
+        if pos is not None:  # before the flags: no position-change calls on a new card
+            self.setPos(pos)
         self.block_id = block_id
         self.kind = ""
         self.title = ""

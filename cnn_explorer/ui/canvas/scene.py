@@ -76,10 +76,9 @@ class CanvasScene(QGraphicsScene):
         self.edge_index.clear()
         graph = self.document.graph
         for bid in graph.block_ids():
-            card = self.cards[bid] = BlockCard(bid)
-            self._fill(card, bid)
             x, y = graph.position(bid) or (0.0, 0.0)
-            card.setPos(QPointF(x, y))
+            card = self.cards[bid] = BlockCard(bid, QPointF(x, y))
+            self._fill(card, bid)
             self.addItem(card)
             self.card_index.put(card, card.sceneBoundingRect())
         for conn in graph.connections():
