@@ -22,6 +22,7 @@ SPIKE_REACH = 1.0  # a value further than this many body-spans beyond the 1st..9
 MIN_ROBUST_POINTS = 12  # below this a percentile means little: the range holds every point
 LABEL_GAP = 1.6  # tick labels at least this many text heights apart
 SNAP_PARTS = 8  # an auto range snaps outward to a grid of ~1/8 of its span
+SNAP_SLACK = 0.05  # ...unless it is past a grid line by less than this share of a step
 
 
 def decade_ticks(lo: float, hi: float, length_px: float, label_px: float,
@@ -158,7 +159,9 @@ def snap_span(lo: float, hi: float, parts: int = SNAP_PARTS) -> tuple[float, flo
     raw = (hi - lo) / parts
     power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    return math.floor(lo / step + 1e-9) * step, math.ceil(hi / step - 1e-9) * step
+    # a bound past a grid line by a sliver (the pens' pixel padding) stays on the line: the
+    # view's own padding still shows it, and the range does not jump a whole step
+    return math.floor(lo / step + SNAP_SLACK) * step, math.ceil(hi / step - SNAP_SLACK) * step
 
 
 class RobustViewBox(pg.ViewBox):
@@ -228,7 +231,7 @@ class ExplorerPlot(pg.PlotWidget):
         self.note = ""  # e.g. "↑1 off scale", shown after the legend
         self.note_detail = ""
         self.description = tip or self.titles[0]
-        self.paint_s = 0.0  # CPU time of the last repaint
+        self.paint_s = 0.0  # CPU time of repaints since the live plots last reset it
         self.setBackground("w")
         self.setLabel("bottom", x)
         self.setLabel("left", y)
@@ -295,7 +298,7 @@ class ExplorerPlot(pg.PlotWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         start = time.thread_time()
         super().paintEvent(event)
-        self.paint_s = time.thread_time() - start  # the live plots budget their frames by it
+        self.paint_s += time.thread_time() - start  # the live plots budget frames by it
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)

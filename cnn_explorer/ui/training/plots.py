@@ -141,6 +141,7 @@ class TrainingPlots(QWidget):
         # CPU seconds each plot's update and paint took; until measured, a whole frame's worth
         self._cost = [FRAME_BUDGET_S] * len(self._parts)
         self._next = 0  # where the next frame starts looking, so every plot gets its turn
+        off_scale([np.arange(16.0)])  # numpy imports its percentile helpers now, not mid-run
         self.slots = [PlotSlot(plot) for plot in self.all_plots]
         self.grid = PlotGrid(self.slots)
         layout = QVBoxLayout(self)
@@ -197,7 +198,7 @@ class TrainingPlots(QWidget):
 
         However many progress batches arrived since the last frame, a plot draws once, from
         the history as it is now; the budget keeps one frame's work (and its repaint) short:
-        each plot's cost is what its last update and its last paint took (CPU time).
+        each plot's cost is what its last update and the repaints after it took (CPU time).
         """
         h = self.history
         if h is None:
@@ -211,12 +212,13 @@ class TrainingPlots(QWidget):
             if drawn and not force and spent + self._cost[i] > FRAME_BUDGET_S:
                 self._next = i  # its turn comes first in the next frame
                 break
-            start = time.thread_time()
+            start, painted = time.thread_time(), plot.paint_s  # the repaints of its last update
+            plot.paint_s = 0.0
             self._drawn[i] = h.version
             draw(h)
             # the new auto range now, not in the paint: a range change there repaints twice
             plot.getViewBox().prepareForPaint()
-            self._cost[i] = time.thread_time() - start + plot.paint_s  # this frame's share
+            self._cost[i] = time.thread_time() - start + painted
             spent += self._cost[i]
             self.plot_draws += 1
             drawn, self._next = True, (i + 1) % count
