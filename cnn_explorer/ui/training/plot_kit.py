@@ -21,6 +21,7 @@ TITLE_PT = 9
 SPIKE_REACH = 1.0  # a value further than this many body-spans beyond the 1st..99th percentile
 MIN_ROBUST_POINTS = 12  # below this a percentile means little: the range holds every point
 LABEL_GAP = 1.6  # tick labels at least this many text heights apart
+AXIS_WIDTH = 52  # px of the y axis: its label and tick labels such as "10⁻¹²" or "0.125"
 SNAP_PARTS = 8  # an auto range snaps outward to a grid of ~1/8 of its span
 SNAP_SLACK = 0.05  # ...unless it is past a grid line by less than this share of a step
 
@@ -238,6 +239,8 @@ class ExplorerPlot(pg.PlotWidget):
         # No grid: it doubles the cost of every repaint (measured), and these plots repaint often.
         self.setLogMode(y=log_y)
         self.getAxis("left").enableAutoSIPrefix(False)
+        # A fixed width: a wider tick label would re-lay out (and repaint) the whole plot.
+        self.getAxis("left").setWidth(AXIS_WIDTH)
         self.getAxis("bottom").enableAutoSIPrefix(False)
         self.setMinimumSize(150, 90)
         self._update_tooltip()
