@@ -16,14 +16,23 @@ app does; its log is written under /tmp/cnn_explorer_bench_runs, and `--replay` 
 log's steps to the panel at the worker's rate instead (5 batches of 20 steps a second): the
 GUI's own cost without TensorFlow competing for the CPU and the GIL.
 
-Measured on the shared 2-core machine (load average 3-6 from other work), under `nice -n 15`,
-panel 1600x800, median / max of the 2-s windows' longest stalls, before (per-layer curve items,
-one plot per tick) and after (one item per layer plot, every due and visible plot per frame):
+Measured 2026-11-28 on the shared 2-core machine under `nice -n 15`, load average 13-16 from
+other work (so the process waits for a CPU most of the time: the idle noise floor alone was
+20-167 ms), panel 1600x800, replays of 16 s, old code (per-layer PlotDataItems, one plot per
+tick) and new code (one LayerLines item per layer plot, budgeted frames, snapped ranges,
+fixed axis width) alternating in one session; median / max over the 2-s windows, two rounds:
 
-    replay, resnet20 (~30 layer curves a plot): before  -- / -- ms, 10 frames/s;
-                                                after   -- / -- ms, -- frames/s
-    live, plain-cnn: before -- / -- ms; after -- / -- ms     (idle noise floor -- ms)
-    live, resnet20:  before -- / -- ms; after -- / -- ms
+                          GUI thread CPU per tick     wall-clock stall      frames that drew
+    plain-cnn  before     36.9 / 52.2, 27.5 / 50.0    217 / 443, 244 / 509   8.7, 10.1 per s
+               after      14.3 / 25.0, 17.2 / 22.7     97 / 158, 107 / 335  19.6, 16.3 per s
+    resnet20   before     57.8 / 80.0, 44.6 / 54.8    341 / 621, 336 / 502   5.8,  6.9 per s
+               after      15.3 / 23.6, 14.4 / 16.8    110 / 311, 106 / 246  20.1, 22.3 per s
+
+The GUI's own longest work between ticks is now under 30 ms (max 25 ms, from 50-80 ms); the
+wall-clock stall on this machine is set by the CPU it gets, not by the GUI's work. Command:
+
+    PYTHONPATH=. nice -n 15 python benchmarks/gui_responsiveness.py --preset resnet20 \
+        --seconds 16 --replay RUN.jsonl     (old code: PYTHONPATH=<a checkout of f5331a6>)
 """
 
 from __future__ import annotations
@@ -105,7 +114,7 @@ def main() -> None:
             state["first"] = time.perf_counter()
             state["phase"] = "stream"
             panel.redraws = 0
-            setattr(panel.plots, "plot_draws", 0)
+            panel.plots.plot_draws = 0
             QTimer.singleShot(int(args.seconds * 1000), app.quit)
         state["colourings"] += 1
 
@@ -154,14 +163,13 @@ def main() -> None:
 
 def replay(panel, path: str):
     """Feed a recorded run into the panel as the worker would: batches of steps, 5 a second."""
+    import gc
     import json
 
     from PySide6.QtCore import QTimer
 
     from cnn_explorer.training.history import RunHistory
     from cnn_explorer.training.records import RunInfo, StepRecord
-
-    import gc
 
     gc.collect()  # as train_model does before a run: the heap it leaves is frozen
     gc.freeze()

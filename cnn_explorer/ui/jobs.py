@@ -90,9 +90,7 @@ class Job(QThread):
 
 
 def lower_thread_priority(niceness: int = 10) -> None:
-    """Let the GUI thread win the CPU when training saturates it (Linux: per-thread nice):
-    `niceness` steps below the thread that started it (the GUI's), even when the app itself
-    runs niced (a benchmark under `nice -n 15` keeps the same gap, up to the limit of 19).
+    """Let the GUI thread win the CPU when training saturates it (Linux: per-thread nice).
 
     Threads TensorFlow and tf.data create from this thread inherit the niceness, so the
     whole training workload yields to painting; throughput only drops while the GUI is busy.
@@ -101,7 +99,6 @@ def lower_thread_priority(niceness: int = 10) -> None:
         return  # elsewhere PRIO_PROCESS takes a process id, not a thread id
     try:
         tid = threading.get_native_id()
-        below = os.getpriority(os.PRIO_PROCESS, tid) + niceness
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, below))
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), niceness))
     except OSError:
         pass

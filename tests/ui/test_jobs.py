@@ -48,17 +48,3 @@ def test_an_unexpected_error_says_it_was_unexpected_and_what_it_was(qtbot):
     job = Job(lambda report: {}["missing"], (NoSuchDataset,))
     [failure] = run(qtbot, job, job.failed)
     assert not failure.expected and failure.message == "Unexpected error: KeyError: 'missing'"
-
-
-def test_a_background_job_runs_below_the_gui_thread_even_when_the_app_is_niced(qtbot):
-    import os
-    import sys
-
-    def priority() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    gui = priority()  # under `nice -n 15` the GUI thread itself is at 15
-    job = Job(lambda report: priority(), name="niced", background=True)
-    (value,) = run(qtbot, job, job.done)
-    expected = min(19, gui + 10) if sys.platform.startswith("linux") else gui
-    assert value == expected and priority() == gui  # the GUI thread keeps its own
