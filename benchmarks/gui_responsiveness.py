@@ -139,6 +139,9 @@ def main() -> None:
     steps = len(history.steps) if history else 0
     plot_draws = getattr(panel.plots, "plot_draws", 0)
     panel.stop_and_join(10.0)
+    if state["first"] is None:
+        print(f"{args.preset}: nothing streamed within 300 s (a starved machine?): no result")
+        return
     idle = window_stalls(idle_ticks, args.window)
     stream = window_stalls(ticks, args.window)
     source = f"replay of {args.replay}" if args.replay else "live run"
