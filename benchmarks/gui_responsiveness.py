@@ -30,10 +30,10 @@ fixed axis width) alternating in one session; median / max over the 2-s windows,
 
 The GUI's own longest work between ticks is now under 30 ms (max 25 ms, from 50-80 ms); the
 wall-clock stall on this machine is set by the CPU it gets, not by the GUI's work. Live runs
-(load 11-12, new code only: the old code's live runs did not get the CPU to stream within
-300 s): plain-cnn CPU per tick 15.7 / 21.3 ms, wall 121 / 176 ms, 14 frames drew per second
-(8 steps/s); resnet20 CPU 15.3 ms median, but one window of 177 ms CPU (955 ms wall) as the
-run began (the first steps, compiled while the plots first fill), 20 steps in 15 s. Command:
+(load 11-12, new code only: the old code's were not measured in time, its copy lacked the
+sample data at first): plain-cnn CPU per tick 15.7 / 21.3 ms, wall 121 / 176 ms, 14 frames
+drew per second (8 steps/s); resnet20 CPU 15.3 ms median, but one window of 177 ms CPU
+(955 ms wall) early in the run, not yet explained; 20 steps in 15 s. Command:
 
     PYTHONPATH=. nice -n 15 python benchmarks/gui_responsiveness.py --preset resnet20 \
         --seconds 16 --replay RUN.jsonl     (old code: PYTHONPATH=<a checkout of f5331a6>)
