@@ -29,11 +29,10 @@ fixed axis width) alternating in one session; median / max over the 2-s windows,
                after      15.3 / 23.6, 14.4 / 16.8    110 / 311, 106 / 246  20.1, 22.3 per s
 
 The GUI's own longest work between ticks is now under 30 ms (max 25 ms, from 50-80 ms); the
-wall-clock stall on this machine is set by the CPU it gets, not by the GUI's work. Live runs
-(load 11-12, new code only: the old code's were not measured in time, its copy lacked the
-sample data at first): plain-cnn CPU per tick 15.7 / 21.3 ms, wall 121 / 176 ms, 14 frames
-drew per second (8 steps/s); resnet20 CPU 15.3 ms median, but one window of 177 ms CPU
-(955 ms wall) early in the run, not yet explained; 20 steps in 15 s. Command:
+wall-clock stall on this machine is set by the CPU it gets, not by the GUI's work. Live runs, one pair at load 5-6 (plain-cnn, 15 s): before CPU per tick 31.1 / 45.2 ms, wall
+191 / 365 ms, 9.2 frames drew per second; after 19.3 / 27.7 ms CPU, wall 79 / 126 ms, 20.5
+frames per second. resnet20 live (new code only, load 11): CPU 15.3 ms median, but one
+window of 177 ms CPU (955 ms wall) early in the run, not yet explained. Command:
 
     PYTHONPATH=. nice -n 15 python benchmarks/gui_responsiveness.py --preset resnet20 \
         --seconds 16 --replay RUN.jsonl     (old code: PYTHONPATH=<a checkout of f5331a6>)
