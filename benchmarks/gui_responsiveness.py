@@ -29,7 +29,9 @@ fixed axis width) alternating in one session; median / max over the 2-s windows,
                after      15.3 / 23.6, 14.4 / 16.8    110 / 311, 106 / 246  20.1, 22.3 per s
 
 The GUI's own longest work between ticks is now under 30 ms (max 25 ms, from 50-80 ms); the
-wall-clock stall on this machine is set by the CPU it gets, not by the GUI's work. Live runs, one pair at load 5-6 (plain-cnn, 15 s): before CPU per tick 31.1 / 45.2 ms, wall
+wall-clock stall on this machine is set by the CPU it gets, not by the GUI's work.
+
+Live runs, one pair at load 5-6 (plain-cnn, 15 s): before CPU per tick 31.1 / 45.2 ms, wall
 191 / 365 ms, 9.2 frames drew per second; after 19.3 / 27.7 ms CPU, wall 79 / 126 ms, 20.5
 frames per second. resnet20 live (new code only, load 11): CPU 15.3 ms median, but one
 window of 177 ms CPU (955 ms wall) early in the run, not yet explained. Command:
