@@ -25,7 +25,7 @@ class RunHistory(RunListener):
         self.status, self.message = "", ""
         self._steps = np.zeros((0, 4))  # step, loss, accuracy, seconds
         self._n = 0
-        self._norm_steps: list[int] = []
+        self._norm_steps = np.zeros(0)
         self._grad = np.zeros((0, 0))
         self._weight = np.zeros((0, 0))
         self._m = 0
@@ -37,6 +37,7 @@ class RunHistory(RunListener):
         layers = len(info.layers)
         self._steps = np.zeros((256, 4))
         self._grad, self._weight = np.zeros((64, layers)), np.zeros((64, layers))
+        self._norm_steps = np.zeros(64)
         self.version += 1
 
     def on_steps(self, steps: list[StepRecord]) -> None:
@@ -47,9 +48,10 @@ class RunHistory(RunListener):
             if s.grad_norms:
                 self._grad = _grow(self._grad, self._m)
                 self._weight = _grow(self._weight, self._m)
+                self._norm_steps = _grow(self._norm_steps, self._m)
                 self._grad[self._m] = s.grad_norms
                 self._weight[self._m, :len(s.weight_norms)] = s.weight_norms
-                self._norm_steps.append(s.step)
+                self._norm_steps[self._m] = s.step
                 self._m += 1
         self.version += 1
 
@@ -88,7 +90,7 @@ class RunHistory(RunListener):
 
     @property
     def norm_steps(self) -> np.ndarray:
-        return np.asarray(self._norm_steps[:self._m], dtype=float)
+        return self._norm_steps[:self._m]
 
     @property
     def grad_norms(self) -> np.ndarray:

@@ -79,9 +79,10 @@ def test_a_real_run_lists_vanishing_selects_its_blocks_and_writes_tensorboard(
     names = [window.document.graph.block(b).name for b in blocks]
     assert names[0] == "stem"  # the input side first
     layers = panel.session.history.info.layers  # its layers' curves stand out in the plot
-    widths = {layers[col].get("block") in blocks: curve.opts["pen"].width() for curve, col in
-              zip(panel.plots._layer_curves[panel.plots.time_plot],
-                  [i for i, x in enumerate(layers) if x["kind"] != "BatchNormalization"])}
+    lines = panel.plots.layer_lines[panel.plots.time_plot]
+    widths = {layers[col].get("block") in blocks: pen.width() for pen, col in
+              zip(lines.pens, [i for i, x in enumerate(layers)
+                               if x["kind"] != "BatchNormalization"])}
     assert widths == {True: 3, False: 1}
     events = list(panel.session.runs_dir.glob("*/tensorboard/events.out.tfevents.*"))
     assert len(events) == 1 and events[0].stat().st_size > 0

@@ -131,13 +131,13 @@ def test_weight_norms_and_update_ratios_come_from_the_run_records(qtbot, tmp_pat
     plots = TrainingPlots()
     qtbot.addWidget(plots)
     plots.set_history(history)
-    weight_curves = plots._layer_curves[plots.weight_plot]
-    assert [c.name() for c in weight_curves] == ["conv1", "predictions"]  # not the BN scale
-    xs, ys = weight_curves[0].getOriginalDataset()
+    weight_curves = plots.layer_lines[plots.weight_plot]
+    assert weight_curves.names == ["conv1", "predictions"]  # not the BN scale
+    xs, ys = weight_curves.series(0)
     assert list(xs[:2]) == [1.0, 6.0] and ys[1] == pytest.approx(10.06)
-    rx, ry = plots._layer_curves[plots.ratio_plot][0].getOriginalDataset()
+    rx, ry = plots.layer_lines[plots.ratio_plot].series(0)
     assert rx[0] == 6.0 and ry[0] == pytest.approx(0.05 / 10.06 / 5)
-    assert np.isnan(plots._layer_curves[plots.ratio_plot][1].getOriginalDataset()[1]).all()
+    assert np.isnan(plots.layer_lines[plots.ratio_plot].series(1)[1]).all()
 
 
 def test_update_ratio_skips_missing_norms():

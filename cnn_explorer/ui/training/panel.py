@@ -39,7 +39,7 @@ from cnn_explorer.ui.training.plots import TrainingPlots
 from cnn_explorer.ui.training.session import Hurdle, TrainingSession, hurdle
 from cnn_explorer.ui.training.views import ConfusionMatrixView, DatasetPreview, DegradationPlots
 
-REDRAW_MS = 40  # 25 frames a second at most
+REDRAW_MS = 40  # 25 frames a second at most: each draws the latest data of the plots in view
 TRAIN_TIP = "Train the current design"
 
 
@@ -332,7 +332,7 @@ class TrainingPanel(QWidget):
     def _on_finished(self, status: str, message: str) -> None:
         self.check_design()
         self.plots.redraw_all()
-        self.degradation.redraw()
+        self.degradation.redraw(force=True)
 
     # --- drawing and files ---------------------------------------------------------------
     def redraw(self) -> None:

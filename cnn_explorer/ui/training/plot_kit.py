@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import html
 import math
+import time
 from typing import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
+from PySide6.QtGui import QFont, QFontMetrics, QPaintEvent, QResizeEvent
 
 TITLE_PT = 9
 SPIKE_REACH = 1.0  # a value further than this many body-spans beyond the 1st..99th percentile
 MIN_ROBUST_POINTS = 12  # below this a percentile means little: the range holds every point
 LABEL_GAP = 1.6  # tick labels at least this many text heights apart
+AXIS_WIDTH = 52  # px of the y axis: its label and tick labels such as "10⁻¹²" or "0.125"
+SNAP_PARTS = 8  # an auto range snaps outward to a grid of ~1/8 of its span
+SNAP_SLACK = 0.05  # ...unless it is past a grid line by less than this share of a step
 
 
 def decade_ticks(lo: float, hi: float, length_px: float, label_px: float,
@@ -147,35 +151,58 @@ def robust_span(series: Iterable[np.ndarray], floor: float | None = None
     return float(kept.min()), float(kept.max())
 
 
+def snap_span(lo: float, hi: float, parts: int = SNAP_PARTS) -> tuple[float, float]:
+    """(lo, hi) widened outward to multiples of a round step (1, 2 or 5 times a power of ten)
+    near (hi - lo) / parts: as a run grows, the range (and so the axes, which are slow to
+    lay out) changes only when the data crosses a grid line, not at every new point."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return lo, hi
+    raw = (hi - lo) / parts
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    # a bound past a grid line by a sliver (the pens' pixel padding) stays on the line: the
+    # view's own padding still shows it, and the range does not jump a whole step
+    return math.floor(lo / step + SNAP_SLACK) * step, math.ceil(hi / step - SNAP_SLACK) * step
+
+
 class RobustViewBox(pg.ViewBox):
     """Auto-range (also the "A" button and View All) whose y range ignores spikes.
 
     `robust` leaves out spikes (robust_span); `floor` (in view units, e.g. log10 of the
-    floor a dead layer is drawn at) keeps such points out of the range on a log axis.
+    floor a dead layer is drawn at) keeps such points out of the range on a log axis; `snap`
+    ("x", "y" or "xy") widens the range of those axes to a round grid (snap_span), so that it
+    changes seldom while data grows.
     """
 
-    def __init__(self, robust: bool = False, floor: float | None = None, **kwargs) -> None:
+    def __init__(self, robust: bool = False, floor: float | None = None, snap: str = "",
+                 **kwargs) -> None:
         super().__init__(**kwargs)
-        self.robust, self.floor = robust, floor
+        self.robust, self.floor, self.snap = robust, floor, snap
 
     def childrenBounds(self, frac: object = None, orthoRange: tuple = (None, None),  # noqa: N802
                        items: object = None) -> list:
         bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
-        if bounds[1] is None or not (self.robust or self.floor is not None):
-            return bounds
-        ys = [item.getData()[1] for item in (items or self.addedItems)
-              if isinstance(item, pg.PlotDataItem) and item.isVisible()]
-        ys = [np.asarray(y, dtype=float) for y in ys if y is not None and len(y)]
+        if bounds[1] is not None and (self.robust or self.floor is not None):
+            bounds[1] = self._robust_y(items) or bounds[1]
+        bounds = [list(snap_span(*b)) if b is not None and axis in self.snap else b
+                  for b, axis in zip(bounds, "xy")]
+        return bounds
+
+    def _robust_y(self, items: object) -> list[float] | None:
+        ys = [item.getData()[1] if isinstance(item, pg.PlotDataItem) else item.shown_y()
+              for item in (items or self.addedItems) if item.isVisible() and
+              (isinstance(item, pg.PlotDataItem) or hasattr(item, "shown_y"))]  # LayerLines
+        ys = [np.asarray(y, dtype=float).ravel() for y in ys if y is not None and len(y)]
         if self.robust:
             span = robust_span(ys, self.floor)
         else:
             values = np.concatenate(ys) if ys else np.zeros(0)
             values = values[np.isfinite(values) & (values > self.floor)]
             span = (float(values.min()), float(values.max())) if len(values) else None
-        if span is not None:
-            lo, hi = span
-            bounds[1] = [lo, hi] if hi > lo else [lo - 0.5, hi + 0.5]
-        return bounds
+        if span is None:
+            return None
+        lo, hi = span
+        return [lo, hi] if hi > lo else [lo - 0.5, hi + 0.5]
 
 
 def legend_html(entries: Sequence[tuple[str, str, str]]) -> tuple[str, str]:
@@ -189,12 +216,12 @@ def legend_html(entries: Sequence[tuple[str, str, str]]) -> tuple[str, str]:
 class ExplorerPlot(pg.PlotWidget):
     """A plot with a title that fits (longest variant that fits; all of it on hover), the
     legend in the title line (never on the data), decade ticks on a log y axis and, if asked,
-    a y range that ignores spikes."""
+    a y range that ignores spikes and one that snaps to a round grid (live plots)."""
 
     def __init__(self, titles: Sequence[str], x: str, y: str, log_y: bool = False,
                  robust_y: bool = False, floor: float | None = None, tip: str = "",
-                 integer_x: bool = False, parent=None) -> None:
-        box = RobustViewBox(robust=robust_y, floor=floor)
+                 integer_x: bool = False, snap: str = "", parent=None) -> None:
+        box = RobustViewBox(robust=robust_y, floor=floor, snap=snap)
         axes = {"left": DecadeAxis("left")} if log_y else {}
         if integer_x:
             axes["bottom"] = IntegerAxis("bottom")
@@ -205,12 +232,15 @@ class ExplorerPlot(pg.PlotWidget):
         self.note = ""  # e.g. "↑1 off scale", shown after the legend
         self.note_detail = ""
         self.description = tip or self.titles[0]
+        self.paint_s = 0.0  # CPU time of repaints since the live plots last reset it
         self.setBackground("w")
         self.setLabel("bottom", x)
         self.setLabel("left", y)
         # No grid: it doubles the cost of every repaint (measured), and these plots repaint often.
         self.setLogMode(y=log_y)
         self.getAxis("left").enableAutoSIPrefix(False)
+        # A fixed width: a wider tick label would re-lay out (and repaint) the whole plot.
+        self.getAxis("left").setWidth(AXIS_WIDTH)
         self.getAxis("bottom").enableAutoSIPrefix(False)
         self.setMinimumSize(150, 90)
         self._update_tooltip()
@@ -268,6 +298,11 @@ class ExplorerPlot(pg.PlotWidget):
         body = html.escape(title) + (f"&nbsp;&nbsp;&nbsp;{extra}" if extra else "")
         self.setTitle(body, size=f"{TITLE_PT}pt")
 
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        start = time.thread_time()
+        super().paintEvent(event)
+        self.paint_s += time.thread_time() - start  # the live plots budget frames by it
+
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         if "legend_entries" in self.__dict__:  # pyqtgraph resizes once before __init__ ends
@@ -284,6 +319,8 @@ class ExplorerPlot(pg.PlotWidget):
             name = item.name() or f"curve {k + 1}"
             rows += [[name, _num(x), _num(y)] for x, y in zip(xs, ys)]
         for item in self.getPlotItem().items:
+            if hasattr(item, "rows"):  # LayerLines: every layer's curve
+                rows += [[name, _num(x), _num(y)] for name, x, y in item.rows()]
             if isinstance(item, pg.ImageItem) and item.image is not None:
                 image = np.asarray(item.image)
                 rect = item.mapRectToParent(item.boundingRect())

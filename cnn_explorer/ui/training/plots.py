@@ -1,29 +1,36 @@
 """Training plots: loss/accuracy, gradient norm over time, gradient-by-depth, layer x step heatmap,
 weight norms and update-to-weight ratios.
 
-Every plot reads a RunHistory (growing numpy buffers) and is redrawn from a timer with
-`setData` on existing items, never once per message (pyqtgraph's scrollingPlots habit).
-The colour scale is the one the canvas uses (cnn_explorer.ui.gradient).
+Every plot reads a RunHistory (growing numpy buffers) and is redrawn from the panel's frame
+timer with `setData` on existing items, never once per message (pyqtgraph's scrollingPlots
+habit): each frame brings the plots whose data changed up to date with the latest data, as
+many as fit in a small time budget (the rest next frame), and skips plots that cannot be seen
+(another tab, scrolled away, a hidden dock) until they can. The per-layer plots draw all their
+layers as one item (LayerLines). The colour scale is the one the canvas uses
+(cnn_explorer.ui.gradient).
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPoint, QRect, QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cnn_explorer.training.history import RunHistory
 from cnn_explorer.ui.gradient import STOPS, stop_colour
-from cnn_explorer.ui.training.plot_kit import ExplorerPlot, off_scale
+from cnn_explorer.ui.training.layer_lines import LayerLines
+from cnn_explorer.ui.training.plot_kit import ExplorerPlot, off_scale, snap_span
 from cnn_explorer.ui.training.plot_window import PlotGrid, PlotSlot
 
 FLOOR = 1e-30  # log axes cannot show zero; a dead layer's norm is drawn at this floor
 MAX_HEATMAP_COLUMNS = 600
 MAX_TIME_POINTS = 400  # per layer curve: more is invisible at panel size and slow to paint
+FRAME_BUDGET_S = 0.004  # CPU per frame (update + repaint); plots left over wait their turn
 
 
 def depth_colour(depth: int, layers: int) -> QColor:
@@ -54,11 +61,8 @@ class TrainingPlots(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.history: RunHistory | None = None
-        self._drawn_version = -1
-        self._layer_curves: dict[ExplorerPlot, list[pg.PlotDataItem]] = {}
-        self._parts = [self._draw_loss, self._draw_accuracy, self._draw_time, self._draw_depth,
-                       self._draw_heat, self._draw_weights, self._draw_ratios]
-        self._dirty: list = []
+        self.layer_lines: dict[ExplorerPlot, LayerLines] = {}  # one item: every layer's curve
+        self.plot_draws = 0  # plots brought up to date so far (the benchmark reads it)
         floor = math.log10(FLOOR) + 1  # dead layers sit at FLOOR: keep them out of the range
         self.loss_plot = ExplorerPlot(
             ["Loss", "Loss"], "step", "loss", robust_y=True,
@@ -116,6 +120,7 @@ class TrainingPlots(QWidget):
         self.heat_plot.addItem(self.heatmap)
         self.heat_bar = pg.ColorBarItem(colorMap=colour_map(), interactive=False, width=10)
         self.heat_bar.setImageItem(self.heatmap, insert_in=self.heat_plot.getPlotItem())
+        self.heat_bar.axis.enableAutoSIPrefix(False)
         for plot in (self.loss_plot, self.acc_plot, self.time_plot, self.weight_plot,
                      self.ratio_plot):
             plot.setClipToView(True)
@@ -126,6 +131,17 @@ class TrainingPlots(QWidget):
         self.ref_depth = self.depth_plot.plot(pen=reference, name="earlier run")
         self.all_plots = (self.loss_plot, self.acc_plot, self.time_plot, self.depth_plot,
                           self.heat_plot, self.weight_plot, self.ratio_plot)
+        for plot in self.all_plots:  # ranges that change seldom: axes are slow to lay out
+            plot.getViewBox().snap = {self.depth_plot: "y", self.heat_plot: "x"}.get(plot, "xy")
+        self._parts = [(self.loss_plot, self._draw_loss), (self.acc_plot, self._draw_accuracy),
+                       (self.time_plot, self._draw_time), (self.depth_plot, self._draw_depth),
+                       (self.heat_plot, self._draw_heat), (self.weight_plot, self._draw_weights),
+                       (self.ratio_plot, self._draw_ratios)]
+        self._drawn = [-1] * len(self._parts)  # the history version each plot shows
+        # CPU seconds each plot's update and paint took; until measured, a whole frame's worth
+        self._cost = [FRAME_BUDGET_S] * len(self._parts)
+        self._next = 0  # where the next frame starts looking, so every plot gets its turn
+        off_scale([np.arange(16.0)])  # numpy imports its percentile helpers now, not mid-run
         self.slots = [PlotSlot(plot) for plot in self.all_plots]
         self.grid = PlotGrid(self.slots)
         layout = QVBoxLayout(self)
@@ -135,12 +151,10 @@ class TrainingPlots(QWidget):
     def set_history(self, history: RunHistory | None) -> None:
         """Show another run (a new live run, or a reopened log)."""
         self.history = history
-        self._drawn_version = -1
-        for plot, curves in self._layer_curves.items():
-            for curve in curves:
-                plot.removeItem(curve)
-        self._layer_curves = {}
-        self._dirty = []
+        self._drawn = [-1] * len(self._parts)
+        for plot, lines in self.layer_lines.items():
+            plot.removeItem(lines)
+        self.layer_lines = {}
         self.redraw_all()
 
     def set_reference(self, history: RunHistory | None) -> None:
@@ -166,37 +180,69 @@ class TrainingPlots(QWidget):
         h, chosen = self.history, set(blocks)
         if h is None or h.info is None:
             return
+        lines = self.layer_lines.get(self.time_plot)
         columns = kernel_columns(h)
-        for d, (curve, col) in enumerate(zip(self._layer_curves.get(self.time_plot, []),
-                                             columns)):
+        if lines is None or len(lines.names) != len(columns):
+            return
+        for d, col in enumerate(columns):
             colour = QColor(depth_colour(d, len(columns)))
             picked = h.info.layers[col].get("block") in chosen
             if chosen and not picked:
                 colour.setAlpha(50)
-            curve.setPen(pg.mkPen(colour, width=3 if chosen and picked else 1))
+            lines.set_pen(d, pg.mkPen(colour, width=3 if chosen and picked else 1))
 
-    def redraw(self) -> bool:
-        """Called by the panel's timer; updates at most one plot per call. True if it drew.
+    def redraw(self, force: bool = False) -> bool:
+        """One frame (the panel's timer): bring plots whose data changed up to date with the
+        latest data, in turn, until FRAME_BUDGET_S is spent; plots nobody can see wait until
+        they are shown. `force`: every plot, seen or not. True if it drew anything.
 
-        A full repaint of all the plots costs ~50 ms of GUI time; one plot per tick keeps
-        each frame near 10 ms, and at 25 ticks a second every plot still refreshes 3 to 5
-        times a second, as often as progress arrives.
+        However many progress batches arrived since the last frame, a plot draws once, from
+        the history as it is now; the budget keeps one frame's work (and its repaint) short:
+        each plot's cost is what its last update and the repaints after it took (CPU time).
         """
         h = self.history
         if h is None:
             return False
-        if h.version != self._drawn_version:
-            self._drawn_version = h.version
-            self._dirty += [part for part in self._parts if part not in self._dirty]
-        if not self._dirty:
+        spent, drawn, count, first = 0.0, False, len(self._parts), self._next
+        for k in range(count):
+            i = (first + k) % count
+            plot, draw = self._parts[i]
+            if self._drawn[i] == h.version or not (force or self.seen(plot)):
+                continue
+            if drawn and not force and spent + self._cost[i] > FRAME_BUDGET_S:
+                self._next = i  # its turn comes first in the next frame
+                break
+            start, painted = time.thread_time(), plot.paint_s  # the repaints of its last update
+            plot.paint_s = 0.0
+            self._drawn[i] = h.version
+            draw(h)
+            # the new auto range now, not in the paint: a range change there repaints twice
+            plot.getViewBox().prepareForPaint()
+            self._cost[i] = time.thread_time() - start + painted
+            spent += self._cost[i]
+            self.plot_draws += 1
+            drawn, self._next = True, (i + 1) % count
+        return drawn
+
+    def seen(self, plot: ExplorerPlot) -> bool:
+        """Whether the plot is on show: not in a hidden tab or dock, not scrolled out of the
+        grid (an enlarged plot, in its own window, is on show while the window is)."""
+        if not plot.isVisible():
             return False
-        self._dirty.pop(0)(h)
-        return True
+        viewport = self.grid.viewport()
+        if not viewport.isAncestorOf(plot):
+            return True
+        return QRect(plot.mapTo(viewport, QPoint(0, 0)), plot.size()).intersects(viewport.rect())
+
+    def stale(self) -> list[ExplorerPlot]:
+        """Plots that do not show the latest data yet (hidden ones, or left for a later
+        frame)."""
+        version = self.history.version if self.history is not None else -1
+        return [plot for (plot, _), drawn in zip(self._parts, self._drawn) if drawn != version]
 
     def redraw_all(self) -> None:
-        """Everything at once (reopened logs, exports, tests)."""
-        while self.redraw():
-            pass
+        """Everything at once (reopened logs, the end of a run, exports, tests)."""
+        self.redraw(force=True)
 
     def _draw_loss(self, h: RunHistory) -> None:
         val_steps, val_loss = h.epoch_series("val_loss")
@@ -208,39 +254,43 @@ class TrainingPlots(QWidget):
         self.train_acc.setData(h.steps, h.accuracy)
         self.val_acc.setData(*h.epoch_series("val_accuracy"))
 
-    def _curves(self, plot: ExplorerPlot, h: RunHistory) -> tuple[list[int], list]:
-        """One curve per conv/dense layer on `plot` (coloured by depth, named by layer)."""
+    def _lines(self, plot: ExplorerPlot, h: RunHistory) -> tuple[list[int], LayerLines]:
+        """The item holding one curve per conv/dense layer on `plot` (coloured by depth,
+        named by layer), made once per run."""
         columns = kernel_columns(h)
-        curves = self._layer_curves.get(plot, [])
-        if len(curves) != len(columns):
-            for curve in curves:
-                plot.removeItem(curve)
+        lines = self.layer_lines.get(plot)
+        if lines is None or len(lines.names) != len(columns):
+            if lines is not None:
+                plot.removeItem(lines)
             names = h.layer_names
-            curves = [plot.plot(pen=pg.mkPen(depth_colour(d, len(columns)), width=1),
-                                name=names[col], connect="finite")
-                      for d, col in enumerate(columns)]
-            self._layer_curves[plot] = curves
-        return (columns if len(h.grad_norms) else []), curves
+            lines = LayerLines([names[col] for col in columns],
+                               [pg.mkPen(depth_colour(d, len(columns)), width=1)
+                                for d in range(len(columns))])
+            plot.addItem(lines)
+            self.layer_lines[plot] = lines
+        return columns, lines
 
     def _draw_time(self, h: RunHistory) -> None:
         """One curve per layer; long runs are thinned to ~MAX_TIME_POINTS per curve first."""
-        self._draw_layers(self.time_plot, h, h.norm_steps, _log_safe(h.grad_norms))
+        rows = _thinned(len(h.norm_steps))
+        self._draw_layers(self.time_plot, h, h.norm_steps[rows],
+                          lambda cols: _log_safe(h.grad_norms[rows][:, cols]))
 
     def _draw_weights(self, h: RunHistory) -> None:
-        self._draw_layers(self.weight_plot, h, h.norm_steps, _positive_or_nan(h.weight_norms))
+        rows = _thinned(len(h.norm_steps))
+        self._draw_layers(self.weight_plot, h, h.norm_steps[rows],
+                          lambda cols: _positive_or_nan(h.weight_norms[rows][:, cols]))
 
     def _draw_ratios(self, h: RunHistory) -> None:
-        self._draw_layers(self.ratio_plot, h, *update_ratios(h.norm_steps, h.weight_norms))
+        rows = 1 + _thinned(max(0, len(h.norm_steps) - 1))  # each against the step before it
+        steps, ratios = ratios_at(h.norm_steps, h.weight_norms, rows)
+        self._draw_layers(self.ratio_plot, h, steps, lambda cols: ratios[:, cols])
 
     def _draw_layers(self, plot: ExplorerPlot, h: RunHistory, steps: np.ndarray,
-                     values: np.ndarray) -> None:
-        columns, curves = self._curves(plot, h)
-        if not columns or len(steps) == 0:
-            return
-        stride = max(1, math.ceil(len(steps) / MAX_TIME_POINTS))
-        steps, values = steps[::stride], values[::stride]
-        for curve, col in zip(curves, columns):
-            curve.setData(steps, values[:, col])
+                     values) -> None:
+        columns, lines = self._lines(plot, h)
+        if columns and len(steps):
+            lines.set_series(steps, values(columns))
 
     def _draw_depth(self, h: RunHistory) -> None:
         columns = kernel_columns(h)
@@ -251,30 +301,46 @@ class TrainingPlots(QWidget):
     def _draw_heat(self, h: RunHistory) -> None:
         columns = kernel_columns(h)
         if columns and len(h.grad_norms):
-            self._draw_heatmap(h.grad_norms[:, columns])
+            stride = max(1, math.ceil(len(h.grad_norms) / MAX_HEATMAP_COLUMNS))
+            self._draw_heatmap(h.grad_norms[::stride][:, columns], stride)
 
-    def _draw_heatmap(self, norms: np.ndarray) -> None:
-        stride = max(1, math.ceil(len(norms) / MAX_HEATMAP_COLUMNS))
-        image = np.log10(_log_safe(norms[::stride])).T  # rows = depth, columns = steps
+    def _draw_heatmap(self, norms: np.ndarray, stride: int) -> None:
+        """norms: (recorded steps, thinned by `stride`; layers)."""
+        image = np.log10(_log_safe(norms)).T  # rows = depth, columns = steps
         lo, hi = float(np.min(image)), float(np.max(image))
-        self.heatmap.setImage(image, autoLevels=False, levels=(lo, hi if hi > lo else lo + 1))
+        levels = snap_span(lo, hi if hi > lo else lo + 1)  # the colour bar re-lays out seldom
+        self.heatmap.setImage(image, autoLevels=False, levels=levels)
         self.heatmap.setRect(QRectF(0, 0, image.shape[1] * stride, image.shape[0]))
-        self.heat_bar.setLevels((lo, hi if hi > lo else lo + 1))
+        if tuple(self.heat_bar.levels()) != levels:
+            self.heat_bar.setLevels(levels)
 
 
 def update_ratios(steps: np.ndarray, weight_norms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(steps, ratios): each layer's |change of weight norm| / weight norm, per step, between
     consecutive recorded steps. NaN where a norm is missing (0) or no step passed."""
+    return ratios_at(steps, weight_norms, np.arange(1, len(steps)))
+
+
+def ratios_at(steps: np.ndarray, weight_norms: np.ndarray,
+              rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """update_ratios at recorded steps `rows` only (each against the step before it): a
+    thinned plot costs what it shows, not the whole run."""
     steps = np.asarray(steps, dtype=float)
     norms = np.asarray(weight_norms, dtype=float)
-    if len(steps) < 2 or norms.ndim != 2:
+    rows = np.asarray(rows, dtype=int)
+    if len(steps) < 2 or norms.ndim != 2 or len(rows) == 0:
         return np.zeros(0), np.zeros((0, norms.shape[1] if norms.ndim == 2 else 0))
-    gap = np.diff(steps)[:, None]
-    before, after = norms[:-1], norms[1:]
+    gap = (steps[rows] - steps[rows - 1])[:, None]
+    before, after = norms[rows - 1], norms[rows]
     valid = (before > 0) & (after > 0) & (gap > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.abs(after - before) / after / gap
-    return steps[1:], np.where(valid & (ratio > 0), ratio, np.nan)
+    return steps[rows], np.where(valid & (ratio > 0), ratio, np.nan)
+
+
+def _thinned(count: int) -> np.ndarray:
+    """Every k-th of `count` rows, k chosen so ~MAX_TIME_POINTS remain."""
+    return np.arange(0, count, max(1, math.ceil(count / MAX_TIME_POINTS)))
 
 
 def _positive_or_nan(values: np.ndarray) -> np.ndarray:

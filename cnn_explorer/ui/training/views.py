@@ -203,6 +203,8 @@ class DegradationPlots(QWidget):
             "layer depth", "L2 gradient norm", log_y=True, floor=math.log10(FLOOR) + 1,
             integer_x=True,
             tip="Each layer's gradient norm at the latest recorded step, input on the left.")
+        self.error_plot.getViewBox().snap = "xy"  # ranges that change seldom (plot_kit)
+        self.profile_plot.getViewBox().snap = "y"
         self.slots = [PlotSlot(self.error_plot), PlotSlot(self.profile_plot)]
         for slot in self.slots:
             layout.addWidget(slot)
@@ -231,7 +233,11 @@ class DegradationPlots(QWidget):
         """Legends learn the run labels once each run has started."""
         self.set_runs(self.runs)
 
-    def redraw(self) -> bool:
+    def redraw(self, force: bool = False) -> bool:
+        """Bring the curves up to date with the runs; while the tab is hidden (`force`
+        aside) they wait until it is shown. True if it drew."""
+        if not (force or self.isVisible()):
+            return False
         drawn = False
         for k, run in enumerate(self.runs):
             if run.version == self._drawn[k] or run.info is None:
