@@ -25,7 +25,7 @@ def restore_blocks(graph: Graph, blocks: list[Block], positions: dict[str, Pos],
     with graph.batch():
         for b in blocks:
             graph.add_block(b.kind, b.params, b.name, block_id=b.id,
-                            position=positions.get(b.id))
+                            position=positions.get(b.id), trainable=b.trainable)
         for c in sorted(connections, key=lambda c: (c.dst, c.port)):
             graph.connect(c.src, c.dst, c.port)
 
