@@ -219,6 +219,8 @@ def checkpoint_design(path: str | os.PathLike) -> Design:
     from .checkpoint import load_trained_design
 
     path = Path(path).resolve()
+    if not path.is_file():
+        raise WeightsProblem(f"{path.name} does not exist or is not a file")
     design = load_trained_design(path)
     ref = WeightsRef(str(path), file_sha256(path), record_blocks(design.graph))
     return replace(design, weights=ref)

@@ -85,6 +85,9 @@ class CanvasScene(QGraphicsScene):
             self.addItem(card)
         card.set_block(block.kind, bk.title, block.name, block.params, bk.doc, bk.composite,
                        graph.input_ports(bid))
+        if card.frozen == block.trainable:  # the lock badge follows the block's flag
+            card.frozen = not block.trainable
+            card.update()
         card.set_expanded(bid in self.expanded)
         if bid in self.expanded:
             self._place_all()

@@ -205,6 +205,22 @@ class Rename(QUndoCommand):
         self.graph.rename(self.block_id, self.old)
 
 
+class SetTrainable(QUndoCommand):
+    """Freeze a block for fine-tuning (its weights do not move in training), or unfreeze it."""
+
+    def __init__(self, graph: Graph, block_id: str, trainable: bool) -> None:
+        name = graph.block(block_id).name
+        super().__init__(f"{'Unfreeze' if trainable else 'Freeze'} {name}")
+        self.graph, self.block_id, self.new = graph, block_id, bool(trainable)
+        self.old = graph.block(block_id).trainable
+
+    def redo(self) -> None:
+        self.graph.set_trainable(self.block_id, self.new)
+
+    def undo(self) -> None:
+        self.graph.set_trainable(self.block_id, self.old)
+
+
 class SetRunSetting(QUndoCommand):
     """Change one run setting of the document; consecutive changes of one field merge."""
 
@@ -253,7 +269,9 @@ class ReplaceDesign(QUndoCommand):
 
     def _apply(self, state: tuple, file: tuple) -> None:
         data, settings = state
-        replace_contents(self.document.graph, design_from_dict(data).graph)
+        restored = design_from_dict(data)
+        replace_contents(self.document.graph, restored.graph)
+        self.document.design.weights = restored.weights  # the weights it starts from
         self.document.path, self.document.design.title = file
         self.document.set_settings(settings)
         if not self.edit:
