@@ -81,8 +81,9 @@ LOAD_WEIGHTS = '''        import os
 
 def _weights_source(path: str) -> str:
     """The weights file the design names (its name: keep it beside the script)."""
+    name = _literal(Path(path).name)
     return ("# The design's weights: `model = build_model(); model.load_weights(WEIGHTS_FILE)`\n"
-            f"# predicts what the app's model predicts.\nWEIGHTS_FILE = {_literal(Path(path).name)}\n")
+            f"# predicts what the app's model predicts.\nWEIGHTS_FILE = {name}\n")
 
 
 def _dataset_text(chosen: str, used: str) -> str:

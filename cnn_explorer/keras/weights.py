@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cnn_explorer.model.errors import DesignError
 from cnn_explorer.model.files import Design
 from cnn_explorer.model.weights_ref import (
     WeightsRef,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 _KERAS_MEMBER = "model.weights.h5"  # where a `.keras` archive keeps its weights
 
 
-class WeightsProblem(Exception):
+class WeightsProblem(DesignError):
     """A weights file cannot be read; the message says which and why."""
 
 
@@ -221,6 +222,11 @@ def checkpoint_design(path: str | os.PathLike) -> Design:
     path = Path(path).resolve()
     if not path.is_file():
         raise WeightsProblem(f"{path.name} does not exist or is not a file")
-    design = load_trained_design(path)
+    from .importer import ImportProblem
+
+    try:
+        design = load_trained_design(path)
+    except ImportProblem as exc:  # no design beside it, and the model does not import
+        raise WeightsProblem(str(exc)) from None
     ref = WeightsRef(str(path), file_sha256(path), record_blocks(design.graph))
     return replace(design, weights=ref)

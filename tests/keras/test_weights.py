@@ -70,15 +70,8 @@ def test_imported_design_predicts_like_the_original(application):
 
 
 def test_exported_script_with_load_weights_predicts_like_the_original(application):
-    from cnn_explorer.keras.export import export_python
-
     original, folder = application
-    design = load_design(folder / "design.json")
-    script = folder / "design.py"
-    script.write_text(export_python(design, script.name), encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("exported_with_weights", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _exported(load_design(folder / "design.json"), folder / "design.py")
     assert module.WEIGHTS_FILE == "design.weights.h5"
     model = module.build_model()
     model.load_weights(folder / module.WEIGHTS_FILE)
@@ -167,6 +160,19 @@ def test_a_frozen_block_does_not_move_during_a_step_while_others_do(tmp_path):
     for old, new in zip(before["c1"], _weights(model, "c1")):
         np.testing.assert_array_equal(old, new)
     assert np.abs(before["c2"][0] - _weights(model, "c2")[0]).max() > 0
+    exported = _exported(design, tmp_path / "frozen.py").build_model()  # frozen there too
+    assert not exported.get_layer("c1").trainable and exported.get_layer("c2").trainable
+
+
+def _exported(design, script):
+    """The exported script of `design`, written to `script` and imported as a module."""
+    from cnn_explorer.keras.export import export_python
+
+    script.write_text(export_python(design, script.name), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(script.stem, script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_a_checkpoint_reopens_with_its_weights_and_training_continues_from_them(tmp_path):
@@ -207,6 +213,12 @@ def test_a_checkpoint_reopens_with_its_weights_and_training_continues_from_them(
     assert result.status == "finished"
     assert "Loaded weights for 4 of 4 blocks from run.keras." in heard.status
     assert heard.info.weights[0] == "Loaded weights for 4 of 4 blocks from run.keras."
+    from cnn_explorer.cli import build_parser
+    from cnn_explorer.training.headless import load_run_design
+
+    cli_design, _ = load_run_design(build_parser().parse_args(["train", str(tmp_path /
+                                                                            "run.keras")]))
+    assert cli_design.weights == reopened.weights  # `cnn-explorer train run.keras` continues
 
 
 def test_cli_import_writes_the_weights_beside_the_design(tmp_path, capsys):
