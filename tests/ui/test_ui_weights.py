@@ -56,3 +56,20 @@ def test_the_gradient_plot_names_frozen_blocks(qtbot):
     plots.set_history(history)
     assert plots.time_plot.note == "2 frozen"
     assert "conv1, bn1" in plots.time_plot.toolTip()
+
+
+def test_an_edit_of_the_whole_design_keeps_its_weights_and_a_new_design_drops_them(window,
+                                                                                   tmp_path):
+    from cnn_explorer.model.files import design_from_dict, design_to_dict
+    from cnn_explorer.model.weights_ref import WeightsRef
+
+    named = WeightsRef(str(tmp_path / "w.weights.h5"), "0" * 64, {})
+    window.document.design.weights = named
+    edited = design_from_dict(design_to_dict(window.document.design))
+    edited.weights = None  # a fix or a scaling builds its design without them
+    window.controller.edit_design(edited, "Fix")
+    assert window.document.design.weights == named  # unchanged blocks keep theirs
+    window.controller.load_design(build_preset("resnet20"), "Load preset")
+    assert window.document.design.weights is None
+    window.document.undo_stack.undo()
+    assert window.document.design.weights == named

@@ -264,6 +264,8 @@ class ReplaceDesign(QUndoCommand):
         self.new = (design_to_dict(new), new.settings)
         old = document.design
         self.old = (design_to_dict(old), old.settings)
+        if edit and new.weights is None and "weights" in self.old[0]:  # an edit (a fix, a
+            self.new[0]["weights"] = self.old[0]["weights"]  # scale): unchanged blocks keep them
         self.old_file = (document.path, old.title)
         self.new_file = self.old_file if edit else (None, new.title)
 
