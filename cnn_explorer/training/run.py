@@ -85,6 +85,10 @@ def train_design(design: Design, settings: RunSettings, *, control: RunControl |
     keras.utils.set_random_seed(settings.seed)
     model = build_design_model(design, settings)
     notes = start_weights(model, design, listener)
+    if not model.trainable_weights:
+        raise TrainingError("Every block with weights is frozen, so training would change "
+                            "nothing: make at least one block trainable again (its switch in "
+                            "the inspector).")
     if checkpoint is not None:
         save_design_beside(dataclasses.replace(design, settings=settings), checkpoint)
     check_classes(model, data)

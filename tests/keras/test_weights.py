@@ -18,6 +18,7 @@ from cnn_explorer.keras.weights import (
     load_design_weights,
 )
 from cnn_explorer.model.files import load_design, save_design
+from cnn_explorer.model.settings import RunSettings
 
 # keras.applications models checked with their weights (weights=None: random, and equal is
 # equal). MobileNetV3Small and ConvNeXtTiny join this list once their layers import (issue 11
@@ -162,6 +163,13 @@ def test_a_frozen_block_does_not_move_during_a_step_while_others_do(tmp_path):
     assert np.abs(before["c2"][0] - _weights(model, "c2")[0]).max() > 0
     exported = _exported(design, tmp_path / "frozen.py").build_model()  # frozen there too
     assert not exported.get_layer("c1").trainable and exported.get_layer("c2").trainable
+    from cnn_explorer.training.records import TrainingError
+    from cnn_explorer.training.run import train_design
+
+    for block in design.graph.blocks():
+        design.graph.set_trainable(block.id, False)
+    with pytest.raises(TrainingError, match="Every block with weights is frozen"):
+        train_design(design, RunSettings(batch_size=8, epochs=1), data=_tiny_data())
 
 
 def _exported(design, script):
@@ -177,8 +185,6 @@ def _exported(design, script):
 
 def test_a_checkpoint_reopens_with_its_weights_and_training_continues_from_them(tmp_path):
     from cnn_explorer.keras.checkpoint import save_trained
-    from cnn_explorer.model.settings import RunSettings
-    from cnn_explorer.training.data import DataArrays
     from cnn_explorer.training.records import RunListener
     from cnn_explorer.training.run import train_design
 
@@ -202,10 +208,7 @@ def test_a_checkpoint_reopens_with_its_weights_and_training_continues_from_them(
         def on_start(self, info):
             self.info = info
 
-    rng = np.random.RandomState(4)
-    data = DataArrays("tiny", rng.randint(0, 255, (16, 8, 8, 3), dtype=np.uint8),
-                      rng.randint(0, 4, 16), rng.randint(0, 255, (4, 8, 8, 3), dtype=np.uint8),
-                      rng.randint(0, 4, 4), ("a", "b", "c", "d"))
+    data = _tiny_data()
     heard = Heard()
     settings = RunSettings(batch_size=8, epochs=1, validation_split=0.25)
     result = train_design(reopened, settings, listener=heard, data=data,
@@ -231,6 +234,15 @@ def test_cli_import_writes_the_weights_beside_the_design(tmp_path, capsys):
     model = build_model(design.graph)
     load_design_weights(model, design)
     assert np.abs(_predict_small(model) - _predict_small(original)).max() < 1e-5
+
+
+def _tiny_data():
+    from cnn_explorer.training.data import DataArrays
+
+    rng = np.random.RandomState(4)
+    return DataArrays("tiny", rng.randint(0, 255, (16, 8, 8, 3), dtype=np.uint8),
+                      rng.randint(0, 4, 16), rng.randint(0, 255, (4, 8, 8, 3), dtype=np.uint8),
+                      rng.randint(0, 4, 4), ("a", "b", "c", "d"))
 
 
 def _predict_small(model):
