@@ -88,9 +88,17 @@ def _opaque(layer: LayerInfo):
                          f"{exc}") from None
 
 
+def frozen_layers(graph: Graph) -> set[str]:
+    """Names of the layers of frozen blocks (fine-tuning: their weights do not move)."""
+    report = graph.report()
+    return {layer.name for b in graph.blocks() if not b.trainable and b.id in report.blocks
+            for layer in report.blocks[b.id].layers}
+
+
 def build_model(graph: Graph, *, initializer_override: str = "none",
                 activation_override: str = "none", name: str = "cnn_explorer") -> "keras.Model":
-    """Build the Keras functional model of a design that has no problems."""
+    """Build the Keras functional model of a design that has no problems; the layers of
+    frozen blocks are built with `trainable=False`."""
     import keras
 
     report = graph.report()
@@ -101,6 +109,7 @@ def build_model(graph: Graph, *, initializer_override: str = "none",
         raise BuildError(f"the design has {len(report.problems)} problem(s): {listed}")
     tensors = {}
     inputs = []
+    frozen = frozen_layers(graph)
     for layer in report.layers:
         if layer.kind == "input":
             t = keras.Input(shape=tuple(layer.params["shape"]), name=layer.name)
@@ -108,6 +117,8 @@ def build_model(graph: Graph, *, initializer_override: str = "none",
         else:
             args = [tensors[n] for n in layer.inputs]
             keras_layer = make_layer(layer, initializer_override, activation_override)
+            if layer.name in frozen:
+                keras_layer.trainable = False
             t = keras_layer(args if len(args) > 1 else args[0])
         tensors[layer.name] = t
     outputs = [tensors[report.blocks[bid].layers[-1].name] for bid in report.output_ids]

@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("model", help="a .keras file (loaded in safe mode: no Lambda, no custom code)")
     i.add_argument("-o", "--output", help="the design .json to write "
                    "(default: MODEL with .json instead of .keras)")
+    i.add_argument("--no-weights", action="store_true", help="import the architecture only "
+                   "(by default the weights go to DESIGN.weights.h5 beside the design)")
     i.set_defaults(func=cmd_import)
 
 
@@ -74,13 +76,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     from cnn_explorer.model.files import save_design
 
     from .importer import ImportProblem, import_keras_file
+    from .weights import import_with_weights
 
     source = Path(args.model)
     output = Path(args.output) if args.output else source.with_suffix(".json")
     try:
-        design = import_keras_file(source)
+        design = (import_keras_file(source) if args.no_weights
+                  else import_with_weights(source, output))
     except (ImportProblem, DesignError) as exc:
         return _fail("import", str(exc), EXIT_INVALID)
+    except OSError as exc:  # the weights file could not be written
+        return _fail("import", f"cannot write the weights beside {output}: "
+                     f"{exc.strerror or exc}", EXIT_INVALID)
     try:
         save_design(design, output)
     except OSError as exc:
@@ -89,6 +96,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     opaque = Counter(b.params["class_name"] for b in blocks if b.kind == "opaque")
     kept = ("; kept as imported layers: " + ", ".join(f"{n} x{c}" for n, c in opaque.items())
             if opaque else "")
+    weights = f", weights in {Path(design.weights.file).name}" if design.weights else ""
     print(f"wrote {output}: {len(blocks)} blocks, "
-          f"{design.graph.report().total_params:,} parameters{kept}")
+          f"{design.graph.report().total_params:,} parameters{kept}{weights}")
     return EXIT_OK

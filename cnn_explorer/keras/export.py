@@ -20,7 +20,7 @@ from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.shapes import fmt
 
 from . import templates
-from .build import BuildError, layer_args
+from .build import BuildError, frozen_layers, layer_args
 from .table import BY_CLASS
 
 _SIZES = ("kernel_size", "strides", "pool_size", "dilation_rate")  # (3, 3) may be written 3
@@ -64,8 +64,26 @@ def export_python(design: Design, filename: str = "model.py") -> str:
         parts.append(templates.HELPERS)
         parts.extend(_block_function(k) for k in used)
     parts.append(_build_model_source(design, report))
-    parts.append(templates.MAIN.format(optimizer=_optimizer_source()))
+    if design.weights is not None:
+        parts.append(_weights_source(design.weights.file))
+    parts.append(templates.MAIN.format(optimizer=_optimizer_source(),
+                                       load_weights=LOAD_WEIGHTS if design.weights else ""))
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
+
+
+LOAD_WEIGHTS = '''        import os
+
+        # Start from the design's weights (imported, or a checkpoint), kept beside this script.
+        model.load_weights(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                        WEIGHTS_FILE))
+'''
+
+
+def _weights_source(path: str) -> str:
+    """The weights file the design names (its name: keep it beside the script)."""
+    name = _literal(Path(path).name)
+    return ("# The design's weights: `model = build_model(); model.load_weights(WEIGHTS_FILE)`\n"
+            f"# predicts what the app's model predicts.\nWEIGHTS_FILE = {name}\n")
 
 
 def _dataset_text(chosen: str, used: str) -> str:
@@ -180,8 +198,15 @@ def _build_model_source(design: Design, report) -> str:
                                               4 + len(var) + 3))
         names[bid] = var
     ins = names[inputs[0]] if len(inputs) == 1 else "[" + ", ".join(names[b] for b in inputs) + "]"
-    body.append(f"return keras.Model({ins}, {names[report.output_ids[0]]}, "
-                f"name={_literal(_identifier(design.title))})")
+    model = (f"keras.Model({ins}, {names[report.output_ids[0]]}, "
+             f"name={_literal(_identifier(design.title))})")
+    frozen = sorted(frozen_layers(graph))
+    if frozen:  # fine-tuning: these blocks' weights do not move
+        names_source = _wrap([_literal(n) for n in frozen], 17)
+        body += [f"model = {model}", f"for name in ({names_source},):  # frozen blocks",
+                 "    model.get_layer(name).trainable = False", "return model"]
+    else:
+        body.append(f"return {model}")
     lines = "\n".join("    " + line for line in body)  # continuations are pre-indented
     return ("\n\ndef build_model():\n"
             '    """The design as a Keras functional model (layer names as on the canvas)."""\n'

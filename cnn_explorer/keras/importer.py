@@ -3,8 +3,8 @@ exactly the same thing, an opaque block otherwise), connected as the Keras graph
 
 `.keras` files are checked before Keras sees them (archive_check: a plain zip, a bounded
 config, only Keras' own classes, a size within limits) and then built from the checked config
-with `safe_mode=True`, so importing never runs code from the file. Weights are not read: a
-design is an architecture.
+with `safe_mode=True`, so importing never runs code from the file. Weights are not read here:
+a design is an architecture; keras/weights.py keeps them beside it when an import asks.
 """
 
 from __future__ import annotations
@@ -27,14 +27,25 @@ from cnn_explorer.model.shapes import ShapeProblem
 from . import mapping
 from .archive_check import ImportProblem, check_archive
 
-__all__ = ["ImportProblem", "check_archive", "import_keras_file", "import_keras_model"]
+__all__ = ["ImportProblem", "check_archive", "import_keras_file", "import_keras_model",
+           "load_checked_model"]
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 def import_keras_file(path: str | os.PathLike) -> Design:
     """Check a `.keras` file (archive, config, classes, size), then build its model from the
-    checked config with Keras' safe mode; the weights are never read."""
+    checked config with Keras' safe mode; the weights are never read (keras/weights.py reads
+    them, into the model built here, when an import keeps them)."""
+    path = Path(path)
+    design = import_keras_model(load_checked_model(path))
+    design.title = path.stem
+    return design
+
+
+def load_checked_model(path: str | os.PathLike) -> "keras.Model":
+    """The model of a `.keras` file, built from its checked config in safe mode (no code
+    from the file runs); its weights are still the initial ones."""
     path = Path(path)
     config = check_archive(path)
     config["compile_config"] = None  # as load_model(compile=False) does
@@ -50,13 +61,12 @@ def import_keras_file(path: str | os.PathLike) -> Design:
     if not isinstance(model, keras.Model):
         raise ImportProblem(f"{path.name} does not hold a model (its config is a "
                             f"{type(model).__name__})")
-    design = import_keras_model(model)
-    design.title = path.stem
-    return design
+    return model
 
 
-def import_keras_model(model: "keras.Model") -> Design:
-    """A design with one block per layer of a built Keras Sequential or functional model."""
+def import_keras_model(model: "keras.Model", layers_out: dict | None = None) -> Design:
+    """A design with one block per layer of a built Keras Sequential or functional model;
+    `layers_out`, when given, receives block name -> the Keras layer it came from."""
     steps = _trace(model)
     graph = Graph()
     names: dict[int, str] = {}  # id(layer) -> block id
@@ -65,6 +75,8 @@ def import_keras_model(model: "keras.Model") -> Design:
         for layer, node, sources in steps:
             bid = _add_block(graph, layer, node, [shapes[id(src)] for src in sources], shapes)
             names[id(layer)] = bid
+            if layers_out is not None:
+                layers_out[graph.block(bid).name] = layer
             for port, src in enumerate(sources):
                 graph.connect(names[id(src)], bid, port)
     lay_out(graph)

@@ -125,7 +125,7 @@ def main():
           f"{{strategy.num_replicas_in_sync}} replica(s)")
     with strategy.scope():
         model = build_model()
-    train, test = load_data(args.dataset, model.input_shape[1:])
+{load_weights}    train, test = load_data(args.dataset, model.input_shape[1:])
     if settings["subset"]:
         train = train.take(settings["subset"])
     n_train = int(train.cardinality())

@@ -50,6 +50,11 @@ class Renamed(GraphEvent):
 
 
 @dataclass(frozen=True)
+class TrainableChanged(GraphEvent):
+    trainable: bool
+
+
+@dataclass(frozen=True)
 class Moved(GraphEvent):
     old: tuple[float, float] | None
 

@@ -21,6 +21,7 @@ from .graph import Block, Connection, Graph, check_name, spec_for
 from .kinds import kind as lookup_kind
 from .safejson import loads_bounded
 from .settings import RunSettings
+from .weights_ref import WeightsRef
 
 SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 50_000_000
@@ -35,27 +36,32 @@ class Design:
     graph: Graph = field(default_factory=Graph)
     settings: RunSettings = field(default_factory=RunSettings)
     title: str = "untitled"
+    weights: WeightsRef | None = None  # the weights it starts from (imported, a checkpoint)
 
     def snapshot(self) -> "Design":
         """A detached copy for a worker thread: later edits do not reach it."""
-        return Design(self.graph.copy(), self.settings, self.title)
+        return Design(self.graph.copy(), self.settings, self.title, self.weights)
 
 
-def design_to_dict(design: Design) -> dict:
+def design_to_dict(design: Design, folder: Path | None = None) -> dict:
+    """The design file's content; `folder`: where it is written (weights paths relative)."""
     g = design.graph
-    return {
+    data = {
         "schema_version": SCHEMA_VERSION,
         "app": "cnn-explorer",
         "title": design.title,
-        "blocks": [{"id": b.id, "kind": b.kind, "name": b.name, "params": thaw(b.params)}
-                   for b in g.blocks()],
+        "blocks": [{"id": b.id, "kind": b.kind, "name": b.name, "params": thaw(b.params),
+                    **({} if b.trainable else {"trainable": False})} for b in g.blocks()],
         "connections": [{"src": c.src, "dst": c.dst, "port": c.port} for c in g.connections()],
         "positions": {bid: list(p) for bid, p in g.positions().items()},
         "run_settings": design.settings.to_dict(),
     }
+    if design.weights is not None:
+        data["weights"] = design.weights.to_dict(folder)
+    return data
 
 
-def design_from_dict(data: dict) -> Design:
+def design_from_dict(data: dict, folder: Path | None = None) -> Design:
     """Check every part of a parsed design and build it, in time linear in its size."""
     if not isinstance(data, dict):
         raise DesignFileError("the file is not a design: expected a JSON object at the top")
@@ -81,7 +87,8 @@ def design_from_dict(data: dict) -> Design:
     title = data.get("title") or "untitled"
     if not isinstance(title, str):
         raise DesignFileError(f"the title must be text (got {type(title).__name__})")
-    return Design(graph, settings, title[:200])
+    weights = WeightsRef.from_dict(data["weights"], folder) if data.get("weights") else None
+    return Design(graph, settings, title[:200], weights)
 
 
 def _blocks(items: list) -> dict[str, Block]:
@@ -108,6 +115,9 @@ def _blocks(items: list) -> dict[str, Block]:
                                   f"name -> value (got {_type(params)})")
         if bid in blocks:
             raise DesignFileError(f"{where}: the id {bid!r} is already used")
+        trainable = b.get("trainable", True)
+        if not isinstance(trainable, bool):
+            raise DesignFileError(f"{where} ({name or bid}): trainable must be true or false")
         try:
             bk = lookup_kind(kind_name)
             if not name:  # as Graph.unique_name does, without a scan per block
@@ -121,7 +131,7 @@ def _blocks(items: list) -> dict[str, Block]:
             spec = spec_for(kind_name, dict(params or {}), name)
         except DesignError as exc:
             raise DesignFileError(f"{where} ({name or bid}): {exc}") from None
-        block = blocks[bid] = Block(bid, kind_name, name, spec.to_dict())
+        block = blocks[bid] = Block(bid, kind_name, name, spec.to_dict(), trainable)
         block.__dict__["_spec"] = spec  # Block caches its spec (cached_property): checked once
     seen: set[str] = set()
     for b in blocks.values():
@@ -228,7 +238,7 @@ def read_text_bounded(path: str | os.PathLike, limit: int = MAX_FILE_BYTES) -> s
 def load_design(path: str | os.PathLike) -> Design:
     path = Path(path)
     data = loads_bounded(read_text_bounded(path), path.name)
-    design = design_from_dict(data)
+    design = design_from_dict(data, path.resolve().parent)
     if design.title == "untitled":
         design.title = path.stem
     return design
@@ -236,7 +246,8 @@ def load_design(path: str | os.PathLike) -> Design:
 
 def save_design(design: Design, path: str | os.PathLike) -> None:
     """Write atomically: the old file stays whole until the new one is complete on disk."""
-    write_text_atomic(Path(path), json.dumps(design_to_dict(design), indent=1) + "\n")
+    folder = Path(os.path.realpath(path)).parent
+    write_text_atomic(Path(path), json.dumps(design_to_dict(design, folder), indent=1) + "\n")
 
 
 def write_text_atomic(path: Path, text: str) -> None:

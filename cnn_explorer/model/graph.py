@@ -35,6 +35,7 @@ from .events import (  # noqa: F401 (re-exported: views import the events from h
     ParamChanged,
     Renamed,
     Replaced,
+    TrainableChanged,
 )
 from .frozen import FrozenParams, freeze
 from .kinds import kind as lookup_kind
@@ -60,6 +61,7 @@ class Block:
     kind: str
     name: str
     params: dict = field(default_factory=dict)
+    trainable: bool = True  # False: frozen for fine-tuning (its weights do not move)
 
     def __post_init__(self) -> None:
         if not isinstance(self.params, FrozenParams):
@@ -230,7 +232,8 @@ class Graph:
 
     # ---- mutation --------------------------------------------------------------------------
     def add_block(self, kind: str, params: dict | None = None, name: str | None = None,
-                  block_id: str | None = None, position: tuple[float, float] | None = None) -> str:
+                  block_id: str | None = None, position: tuple[float, float] | None = None,
+                  trainable: bool = True) -> str:
         bk = lookup_kind(kind)
         name = name or self.unique_name(bk.name)
         self.check_name(name, None)
@@ -244,7 +247,7 @@ class Graph:
             self._next_id = max(self._next_id, int(digits) + 1)
         while f"b{self._next_id}" in self._blocks:
             self._next_id += 1
-        self._blocks[block_id] = Block(block_id, kind, name, spec.to_dict())
+        self._blocks[block_id] = Block(block_id, kind, name, spec.to_dict(), bool(trainable))
         if position is not None:
             self._positions[block_id] = (float(position[0]), float(position[1]))
         self._emit(BlockAdded(block_id))
@@ -316,6 +319,13 @@ class Graph:
         self._blocks[block_id] = replace(block, name=name)
         self._emit(Renamed(block_id, block.name, name))
         return block.name
+
+    def set_trainable(self, block_id: str, trainable: bool) -> bool:
+        """Freeze (False) or unfreeze a block for fine-tuning; returns the old flag for undo."""
+        block = self.block(block_id)
+        self._blocks[block_id] = replace(block, trainable=bool(trainable))
+        self._emit(TrainableChanged(block_id, bool(trainable)))
+        return block.trainable
 
     def move(self, block_id: str, position: tuple[float, float]) -> tuple[float, float] | None:
         self.block(block_id)

@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "the best checkpoint",
                               description=__doc__.splitlines()[0])
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("design", nargs="?", help="a design .json file")
+    src.add_argument("design", nargs="?", help="a design .json file, or a checkpoint .keras "
+                     "the app saved (training continues from its weights)")
     src.add_argument("--preset", help="a preset name, e.g. plain-cnn, resnet20, plain-deep")
     p.add_argument("--depth", type=int, help="depth for plain-deep / residual-deep / resnet")
     p.add_argument("--classes", type=int, help="classes of the preset's classifier")
@@ -67,6 +68,10 @@ def load_run_design(args: argparse.Namespace) -> tuple[Design, RunSettings]:
     if args.preset:
         params = {k: getattr(args, k) for k in ("depth", "classes") if getattr(args, k)}
         design = build_preset(args.preset, **params)
+    elif str(args.design).endswith(".keras"):  # a checkpoint: its design and its weights
+        from cnn_explorer.keras.weights import checkpoint_design
+
+        design = checkpoint_design(args.design)
     else:
         design = load_design(args.design)
     changes = {k: getattr(args, k) for k in SETTING_FLAGS if getattr(args, k) is not None}

@@ -31,6 +31,8 @@ class RunInfo:
     checkpoint: str = ""
     label: str = ""  # e.g. "plain-20" in the degradation experiment
     dataset_asked: str = ""  # what the form asked for (the run log keeps both)
+    frozen: list[str] = field(default_factory=list)  # frozen blocks' names (fine-tuning)
+    weights: list[str] = field(default_factory=list)  # what loading the start weights said
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -58,6 +58,17 @@ def build_design_model(design: Design, settings: RunSettings) -> keras.Model:
         raise TrainingError(f"The design does not build: {exc}") from exc
 
 
+def start_weights(model: keras.Model, design: Design, listener: RunListener) -> list[str]:
+    """Load the weights the design names (imported, or a checkpoint's), block by block; each
+    line said (blocks that start fresh, a changed file) goes to the status and the run log."""
+    from cnn_explorer.keras.weights import load_design_weights
+
+    notes = load_design_weights(model, design)
+    for note in notes:
+        listener.on_status(note)
+    return notes
+
+
 def train_design(design: Design, settings: RunSettings, *, control: RunControl | None = None,
                  listener: RunListener | None = None, data: DataArrays | None = None,
                  checkpoint: Path | None = None, fallback_to_sample: bool = False,
@@ -73,6 +84,11 @@ def train_design(design: Design, settings: RunSettings, *, control: RunControl |
     listener.on_status("Building the model...")
     keras.utils.set_random_seed(settings.seed)
     model = build_design_model(design, settings)
+    notes = start_weights(model, design, listener)
+    if not model.trainable_weights:
+        raise TrainingError("Every block with weights is frozen, so training would change "
+                            "nothing: make at least one block trainable again (its switch in "
+                            "the inspector).")
     if checkpoint is not None:
         save_design_beside(dataclasses.replace(design, settings=settings), checkpoint)
     check_classes(model, data)
@@ -81,7 +97,9 @@ def train_design(design: Design, settings: RunSettings, *, control: RunControl |
     return train_model(model, split, settings, control=control, listener=listener,
                        blocks=layer_blocks(design), checkpoint=checkpoint,
                        meta={"design_name": design.title, "dataset": data.name,
-                             "dataset_note": data.note, "label": label})
+                             "dataset_note": data.note, "label": label, "weights": notes,
+                             "frozen": [b.name for b in design.graph.blocks()
+                                        if not b.trainable]})
 
 
 def check_classes(model: keras.Model, data: DataArrays) -> None:

@@ -130,8 +130,7 @@ class MainWindow(QMainWindow):
         self._action(f, "&Save", self.files.save, QKeySequence.Save)
         self._action(f, "Save &As\u2026", self.files.save_as, "Ctrl+Shift+S")
         f.addSeparator()
-        self._action(f, "&Import Keras model\u2026", self.keras.import_keras,
-                     tip="Read a .keras file into a design (loads TensorFlow)")
+        self.keras.add_to_menu(f, self._action)  # Import Keras model, Open checkpoint
         self._action(f, "&Export Python\u2026", self.keras.export_python,
                      tip="Write Keras source that rebuilds this model")
         f.addSeparator()

@@ -74,6 +74,10 @@ def test_import_runs_off_the_gui_thread_and_is_undoable(window, qtbot, monkeypat
     fake = types.ModuleType("cnn_explorer.keras.importer")
     fake.ImportProblem, fake.import_keras_file = ImportProblem, import_keras_file
     monkeypatch.setitem(sys.modules, "cnn_explorer.keras.importer", fake)
+    weights = types.ModuleType("cnn_explorer.keras.weights")  # the import keeps the weights
+    weights.WeightsProblem = ImportProblem
+    weights.import_with_weights = lambda path, design_path: import_keras_file(path)
+    monkeypatch.setitem(sys.modules, "cnn_explorer.keras.weights", weights)
     with qtbot.waitSignal(window.keras.imported, timeout=5000):
         assert window.keras.import_keras("model.keras")
     assert seen["thread"] == "keras-import"

@@ -89,6 +89,9 @@ class PortItem(QGraphicsEllipseItem):
         super().hoverLeaveEvent(event)
 
 
+FROZEN_BADGE = "\U0001f512 frozen"  # the card of a block that training leaves as it is
+
+
 class BlockCard(QGraphicsObject):
     """One block: header (kind, name), key parameters, output shape, parameter count."""
 
@@ -109,6 +112,7 @@ class BlockCard(QGraphicsObject):
         self.expanded = False
         self.layer_rows: list[tuple[str, str, str]] = []
         self.gradient: QColor | None = None
+        self.frozen = False  # not trainable (fine-tuning): a lock badge on the card
         self.edges: list["EdgeItem"] = []
         self.inputs: list[PortItem] = []
         self.output = PortItem(self, True)
@@ -313,6 +317,9 @@ class BlockCard(QGraphicsObject):
                          fm.elidedText(shape, Qt.ElideRight, int(CARD_WIDTH - 16)))
         painter.setPen(QColor("#566573"))
         painter.drawText(QRectF(8, 64, CARD_WIDTH - 16, 16), Qt.AlignVCenter, self.count_text)
+        if self.frozen:
+            painter.drawText(QRectF(8, 64, CARD_WIDTH - 16, 16), Qt.AlignVCenter | Qt.AlignRight,
+                             FROZEN_BADGE)
         if self.expanded and self.layer_rows:
             self._paint_layers(painter, small, fm, accent)
 

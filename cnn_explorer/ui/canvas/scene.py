@@ -117,6 +117,9 @@ class CanvasScene(QGraphicsScene):
         bk = lookup_kind(block.kind)
         card.set_block(block.kind, bk.title, block.name, block.params, bk.doc, bk.composite,
                        graph.input_ports(bid))
+        if card.frozen == block.trainable:  # the lock badge follows the block's flag
+            card.frozen = not block.trainable
+            card.update()
 
     def _sync_block(self, bid: str) -> None:
         if bid not in self.document.graph:

@@ -25,7 +25,7 @@ def restore_blocks(graph: Graph, blocks: list[Block], positions: dict[str, Pos],
     with graph.batch():
         for b in blocks:
             graph.add_block(b.kind, b.params, b.name, block_id=b.id,
-                            position=positions.get(b.id))
+                            position=positions.get(b.id), trainable=b.trainable)
         for c in sorted(connections, key=lambda c: (c.dst, c.port)):
             graph.connect(c.src, c.dst, c.port)
 
@@ -201,6 +201,22 @@ class Rename(QUndoCommand):
         self.graph.rename(self.block_id, self.old)
 
 
+class SetTrainable(QUndoCommand):
+    """Freeze a block for fine-tuning (its weights do not move in training), or unfreeze it."""
+
+    def __init__(self, graph: Graph, block_id: str, trainable: bool) -> None:
+        name = graph.block(block_id).name
+        super().__init__(f"{'Unfreeze' if trainable else 'Freeze'} {name}")
+        self.graph, self.block_id, self.new = graph, block_id, bool(trainable)
+        self.old = graph.block(block_id).trainable
+
+    def redo(self) -> None:
+        self.graph.set_trainable(self.block_id, self.new)
+
+    def undo(self) -> None:
+        self.graph.set_trainable(self.block_id, self.old)
+
+
 class SetRunSetting(QUndoCommand):
     """Change one run setting of the document; consecutive changes of one field merge."""
 
@@ -244,12 +260,16 @@ class ReplaceDesign(QUndoCommand):
         self.new = (design_to_dict(new), new.settings)
         old = document.design
         self.old = (design_to_dict(old), old.settings)
+        if edit and new.weights is None and "weights" in self.old[0]:  # an edit (a fix, a
+            self.new[0]["weights"] = self.old[0]["weights"]  # scale): unchanged blocks keep them
         self.old_file = (document.path, old.title)
         self.new_file = self.old_file if edit else (None, new.title)
 
     def _apply(self, state: tuple, file: tuple) -> None:
         data, settings = state
-        replace_contents(self.document.graph, design_from_dict(data).graph)
+        restored = design_from_dict(data)
+        replace_contents(self.document.graph, restored.graph)
+        self.document.design.weights = restored.weights  # the weights it starts from
         self.document.path, self.document.design.title = file
         self.document.set_settings(settings)
         if not self.edit:

@@ -114,6 +114,11 @@ class EditController(QObject):
             return self._refuse(exc)
         return None
 
+    def set_trainable(self, block_id: str, trainable: bool) -> None:
+        """Freeze (False) or unfreeze a block for fine-tuning, as one undoable step."""
+        if self.graph.block(block_id).trainable != bool(trainable):
+            self._push(cmd.SetTrainable(self.graph, block_id, trainable))
+
     # ---- run settings ---------------------------------------------------------------------
     def set_setting(self, name: str, value: Any) -> str | None:
         """Change one of the design's run settings (undoable); returns the reason if refused."""

@@ -28,6 +28,7 @@ def adopt(document: Document, design: Design, path: Path | None) -> None:
     """Make `design` the document's content as a fresh start: no undo history, clean."""
     lay_out(design.graph, only_if_unplaced=True)
     replace_contents(document.graph, design.graph)
+    document.design.weights = design.weights  # the weights it starts from, if it names any
     document.set_settings(design.settings)
     document.undo_stack.clear()
     document.set_file(path, design.title)

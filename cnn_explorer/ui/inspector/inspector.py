@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QHeaderView,
     QLabel,
@@ -20,7 +21,14 @@ from PySide6.QtWidgets import (
 )
 
 from cnn_explorer.model import format as fmt
-from cnn_explorer.model.graph import BlockRemoved, GraphEvent, ParamChanged, Renamed, Replaced
+from cnn_explorer.model.graph import (
+    BlockRemoved,
+    GraphEvent,
+    ParamChanged,
+    Renamed,
+    Replaced,
+    TrainableChanged,
+)
 from cnn_explorer.model.inference import Report
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.settings import RunSettings
@@ -52,6 +60,7 @@ class BlockForm(QWidget):
         layout.addWidget(self.error)
         layout.addStretch(1)
         self.name_edit: QLineEdit | None = None
+        self.trainable: QCheckBox | None = None
         document.graph_event.connect(self.on_graph_event)
 
     def show_block(self, block_id: str | None) -> None:
@@ -65,7 +74,7 @@ class BlockForm(QWidget):
             self.form.removeRow(0)
         self.editors.clear()
         self.error.clear()
-        self.name_edit = None
+        self.name_edit = self.trainable = None
         graph = self.document.graph
         if self.block_id is None or self.block_id not in graph.block_ids():
             self.block_id = None
@@ -77,6 +86,12 @@ class BlockForm(QWidget):
         self.name_edit = QLineEdit(block.name)
         self.name_edit.editingFinished.connect(self._rename)
         self.form.addRow("name", self.name_edit)
+        self.trainable = QCheckBox("trainable")
+        self.trainable.setChecked(block.trainable)
+        self.trainable.setToolTip("Unticked: the block is frozen for fine-tuning; training "
+                                  "leaves its weights as they are (shown with a lock on its card)")
+        self.trainable.toggled.connect(self._set_trainable)
+        self.form.addRow("fine-tuning", self.trainable)
         for field in spec_fields(bk.spec):
             name = field["name"]
             editor = ParamEditor(field, lambda v, n=name: self._commit(n, v))
@@ -93,6 +108,10 @@ class BlockForm(QWidget):
         self.error.setText(reason or "")
         if reason:  # refused: show the model's value again
             self.editors[name].show(self.document.graph.block(self.block_id).params.get(name))
+
+    def _set_trainable(self, checked: bool) -> None:
+        if self.block_id is not None:
+            self.controller.set_trainable(self.block_id, checked)
 
     def _rename(self) -> None:
         if self.block_id is None or self.name_edit is None:
@@ -115,6 +134,10 @@ class BlockForm(QWidget):
                 editor.show(block.params.get(name))
         elif isinstance(event, Renamed) and self.name_edit is not None:
             self.name_edit.setText(self.document.graph.block(self.block_id).name)
+        elif isinstance(event, TrainableChanged) and self.trainable is not None:
+            self.trainable.blockSignals(True)  # the model's state, not a new edit
+            self.trainable.setChecked(event.trainable)
+            self.trainable.blockSignals(False)
 
 
 class Inspector(QWidget):

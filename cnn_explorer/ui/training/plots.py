@@ -54,6 +54,14 @@ def kernel_columns(history: RunHistory) -> list[int]:
     return [i for i, layer in enumerate(history.info.layers) if layer["kind"] not in norm_free]
 
 
+def frozen_note(h: RunHistory) -> tuple[str, str]:
+    """The gradient plot's note on frozen blocks: trained by no step, they have no curve."""
+    frozen = list(getattr(h.info, "frozen", None) or [])
+    if not frozen:
+        return "", ""
+    return (f"{len(frozen)} frozen", "Frozen blocks (not trained, so no gradient curve): "
+            + ", ".join(frozen))
+
 class TrainingPlots(QWidget):
     """The live plots of one run, each in a slot that can be enlarged and exported, laid out
     at a readable size (PlotGrid scrolls rather than squeezing them)."""
@@ -275,6 +283,7 @@ class TrainingPlots(QWidget):
         rows = _thinned(len(h.norm_steps))
         self._draw_layers(self.time_plot, h, h.norm_steps[rows],
                           lambda cols: _log_safe(h.grad_norms[rows][:, cols]))
+        self.time_plot.set_note(*frozen_note(h))
 
     def _draw_weights(self, h: RunHistory) -> None:
         rows = _thinned(len(h.norm_steps))
