@@ -99,3 +99,18 @@ def test_cli_new_recipe_flags_reach_the_settings(tmp_path):
             settings.test_flip, settings.precision, settings.time_budget_s) == (
         False, 0.1, 0.3, 0.001, False, "float32", 60.0)
     assert settings.epochs == 1000 and settings.optimizer == "sgd"  # the preset's recipe stays
+
+
+def test_the_eta_of_a_budget_run_is_the_time_left_of_the_budget():
+    from cnn_explorer.training.records import ProgressTracker, RunInfo, StepRecord
+
+    def eta(settings: dict) -> float:
+        info = RunInfo([], epochs=1000, steps_per_epoch=100, batch_size=10, class_names=[],
+                       settings=settings)
+        tracker = ProgressTracker(info)
+        for step in range(1, 21):
+            progress = tracker.update(StepRecord(step, 1, 1.0, 0.1, seconds=step * 0.5))
+        return progress.eta_s
+
+    assert eta({"time_budget_s": 60.0}) == 50.0  # 60 s budget, 10 s spent
+    assert eta({"time_budget_s": 0.0}) > 1000  # 1000 epochs at 20 img/s

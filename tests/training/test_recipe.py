@@ -80,11 +80,12 @@ def test_mixed_precision_computes_in_float16_keeps_the_output_float32_and_trains
     assert out.compute_dtype == "float32" and model.output.dtype == "float32"
     wrapped = compile_instrumented(model, settings, 10)
     assert isinstance(wrapped.optimizer, keras.optimizers.LossScaleOptimizer)
-    before = [keras.ops.convert_to_numpy(v) for v in model.trainable_variables]
+    numpy = keras.ops.convert_to_numpy
+    before = [numpy(v) for v in model.trainable_variables]
     result = train_model(model, tiny_split, settings)
     assert result.status == "finished" and math.isfinite(result.best_val_accuracy)
-    assert all(np.isfinite(keras.ops.convert_to_numpy(v)).all() for v in model.trainable_variables)
-    assert any(not np.allclose(a, keras.ops.convert_to_numpy(v)) for a, v in zip(before, model.trainable_variables))
+    assert all(np.isfinite(numpy(v)).all() for v in model.trainable_variables)
+    assert any(not np.allclose(a, numpy(v)) for a, v in zip(before, model.trainable_variables))
     plain = replace(settings, precision="float32")
     assert not mixed_precision(plain)
     assert build_design_model(design, plain).get_layer("conv1").compute_dtype == "float32"
