@@ -94,13 +94,21 @@ def main() -> None:
     parser.add_argument("--no-extra", action="store_true", help="leave out train_exact.npz")
     parser.add_argument("--scaling", action="store_true",
                         help="also 10k and 20k images, to estimate the full 50k set")
+    parser.add_argument("--width", type=int, default=32, help="fast-cifar's first channels")
+    parser.add_argument("--batch-size", type=int, help="fast-cifar's batch (default: preset)")
+    parser.add_argument("--lr", type=float, help="fast-cifar's peak learning rate")
+    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                        help="fast-cifar's flip and crop (default: preset)")
     args = parser.parse_args()
 
     from cnn_explorer.model.presets import build_preset
     from cnn_explorer.model.settings import RunSettings
 
     data = load(args.data, extra=not args.no_extra)
-    fast = build_preset("fast-cifar")
+    fast = build_preset("fast-cifar", width=args.width)
+    changes = {"batch_size": args.batch_size, "learning_rate": args.lr, "augment": args.augment}
+    fast.settings = dataclasses.replace(fast.settings, **{k: v for k, v in changes.items()
+                                                          if v is not None})
     notes = build_preset("plain-cnn", classes=10)
     notes_settings = RunSettings(dataset=str(args.data), optimizer="adam", learning_rate=1e-3,
                                  batch_size=128, schedule="constant", seed=0)

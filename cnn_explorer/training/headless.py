@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--preset", help="a preset name, e.g. plain-cnn, resnet20, plain-deep")
     p.add_argument("--depth", type=int, help="depth for plain-deep / residual-deep / resnet")
     p.add_argument("--classes", type=int, help="classes of the preset's classifier")
+    p.add_argument("--width", type=int, help="first block's channels for fast-cifar")
     p.add_argument("--dataset", help="cifar10, cifar100, sample or a path (.npz / archive)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
@@ -81,7 +82,8 @@ def load_run_design(args: argparse.Namespace) -> tuple[Design, RunSettings]:
     from cnn_explorer.model.presets import build_preset
 
     if args.preset:
-        params = {k: getattr(args, k) for k in ("depth", "classes") if getattr(args, k)}
+        params = {k: getattr(args, k) for k in ("depth", "classes", "width")
+                  if getattr(args, k)}
         design = build_preset(args.preset, **params)
     else:
         design = load_design(args.design)

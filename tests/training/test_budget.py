@@ -90,11 +90,12 @@ def test_cli_new_recipe_flags_reach_the_settings(tmp_path):
 
     parser = argparse.ArgumentParser()
     headless.register(parser.add_subparsers())
-    args = parser.parse_args(["train", "--preset", "fast-cifar", "--no-nesterov",
+    args = parser.parse_args(["train", "--preset", "fast-cifar", "--width", "16", "--no-nesterov",
                               "--label-smoothing", "0.1", "--warmup", "0.3",
                               "--weight-decay", "0.001", "--no-test-flip",
                               "--precision", "float32", "--seconds", "60"])
-    _, settings = headless.load_run_design(args)
+    design, settings = headless.load_run_design(args)
+    assert design.graph.report().total_params < 100_000  # width 16: a quarter of the weights
     assert (settings.nesterov, settings.label_smoothing, settings.warmup, settings.weight_decay,
             settings.test_flip, settings.precision, settings.time_budget_s) == (
         False, 0.1, 0.3, 0.001, False, "float32", 60.0)
