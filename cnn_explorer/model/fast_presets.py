@@ -40,7 +40,7 @@ def fast_cifar(g: Graph, width: int = 32, classes: int = 10) -> None:
 def fast_cifar_settings(classes: int = 10) -> RunSettings:
     """The recipe that goes with `fast-cifar` (see the module docstring): five minutes."""
     return RunSettings(dataset="cifar10" if classes == 10 else "cifar100", optimizer="sgd",
-                       learning_rate=0.2, momentum=0.9, nesterov=True, weight_decay=5e-3,
-                       schedule="linear", warmup=0.2, label_smoothing=0.2, batch_size=256,
+                       learning_rate=0.1, momentum=0.9, nesterov=True, weight_decay=5e-3,
+                       schedule="linear", warmup=0.2, label_smoothing=0.2, batch_size=128,
                        epochs=100, validation_split=0.0, augment=True, test_flip=True,
                        time_budget_s=300.0, grad_norm_every=10)
