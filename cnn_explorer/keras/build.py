@@ -55,15 +55,16 @@ def layer_args(layer: LayerInfo, initializer: str = "none",
     return row.class_name, {**kwargs, "name": layer.name}
 
 
-def make_layer(layer: LayerInfo, initializer: str = "none",
-               activation: str = "none") -> keras.layers.Layer:
-    """The Keras layer for one expanded layer (without calling it)."""
+def make_layer(layer: LayerInfo, initializer: str = "none", activation: str = "none",
+               dtype: str | None = None) -> keras.layers.Layer:
+    """The Keras layer for one expanded layer (without calling it); `dtype` overrides the
+    global dtype policy (the output layer stays float32 under mixed precision)."""
     from keras import layers as kl
 
     if layer.kind == "opaque":
         return _opaque(layer)
     cls, kwargs = layer_args(layer, initializer, activation)
-    return getattr(kl, cls)(**kwargs)
+    return getattr(kl, cls)(**kwargs, **({"dtype": dtype} if dtype else {}))
 
 
 def _opaque(layer: LayerInfo):
@@ -110,13 +111,18 @@ def build_model(graph: Graph, *, initializer_override: str = "none",
     tensors = {}
     inputs = []
     frozen = frozen_layers(graph)
+    # Under mixed precision the output layers compute in float32: a float16 softmax loses the
+    # small probabilities the loss needs (Keras' mixed precision guide).
+    mixed = keras.config.dtype_policy().name != "float32"
+    last = {report.blocks[bid].layers[-1].name for bid in report.output_ids} if mixed else ()
     for layer in report.layers:
         if layer.kind == "input":
             t = keras.Input(shape=tuple(layer.params["shape"]), name=layer.name)
             inputs.append(t)
         else:
             args = [tensors[n] for n in layer.inputs]
-            keras_layer = make_layer(layer, initializer_override, activation_override)
+            keras_layer = make_layer(layer, initializer_override, activation_override,
+                                     "float32" if layer.name in last else None)
             if layer.name in frozen:
                 keras_layer.trainable = False
             t = keras_layer(args if len(args) > 1 else args[0])

@@ -95,12 +95,13 @@ def _dataset_text(chosen: str, used: str) -> str:
 
 
 def _optimizer_source() -> str:
-    """`total_steps` and `make_optimizer` exactly as the app runs them, read from
-    `optimizer.py` as text (importing it would import Keras)."""
+    """`total_steps`, the schedules, `make_optimizer` and `make_loss` exactly as the app runs
+    them, read from `optimizer.py` as text (importing it would import Keras)."""
     text = (Path(__file__).with_name("optimizer.py")).read_text(encoding="utf-8")
     found = {node.name: ast.get_source_segment(text, node)
              for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)}
-    return "\n\n\n".join(found[name] for name in ("total_steps", "make_optimizer"))
+    return "\n\n\n".join(found[name] for name in ("total_steps", "warmup_linear",
+                                                     "make_optimizer", "make_loss"))
 
 
 def _doc_text(text: str) -> str:

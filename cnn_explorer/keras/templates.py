@@ -140,7 +140,7 @@ def main():
     val, test = val.batch(batch), test.batch(batch)
     with strategy.scope():
         model.compile(optimizer=make_optimizer(settings, total_steps(n_train - n_val, settings)),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                      loss=make_loss(settings), metrics=["accuracy"])
     model.fit(train, validation_data=val if n_val else None, epochs=settings["epochs"])
     loss, accuracy = model.evaluate(test)
     print(f"test loss {{loss:.4f}}, test accuracy {{accuracy:.4f}}")

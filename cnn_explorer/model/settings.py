@@ -12,7 +12,8 @@ from .errors import ParameterError
 from .spec import Spec, param
 
 OPTIMIZERS = ("adam", "sgd")
-SCHEDULES = ("constant", "cosine", "step")
+SCHEDULES = ("constant", "cosine", "step", "linear")
+PRECISIONS = ("auto", "float32", "mixed_float16")  # auto: mixed_float16 on a GPU, else float32
 DATASETS = ("sample", "cifar10", "cifar100")  # or a path to an .npz file
 INITIALIZER_OVERRIDES = ("none", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal",
                          "random_normal", "zeros")
@@ -29,14 +30,29 @@ class RunSettings(Spec):
     optimizer: str = param("adam", choices=OPTIMIZERS)
     learning_rate: float = param(1e-3, 1e-6, 99.0, doc="step size of the optimizer", step=1e-4)
     momentum: float = param(0.9, 0.0, 0.999, doc="SGD only: how much of the last step carries on")
+    nesterov: bool = param(False, doc="SGD only: Nesterov momentum (looks one step ahead)")
+    weight_decay: float = param(0.0, 0.0, 1.0, step=1e-4,
+                                doc="shrink every weight by lr x this each step; 0 = off")
     schedule: str = param("constant", choices=SCHEDULES,
-                          doc="step: x0.1 at 1/2 and 3/4 of the run; cosine: smooth decay to 0")
+                          doc="step: x0.1 at 1/2 and 3/4 of the run; cosine: smooth decay to 0; "
+                              "linear: straight down to 0 at the end of the run")
+    warmup: float = param(0.0, 0.0, 0.9, step=0.05,
+                          doc="fraction of the run the learning rate climbs from 0 first")
+    label_smoothing: float = param(0.0, 0.0, 0.9, step=0.05,
+                                   doc="train towards (1-s) on the true class, s spread evenly")
     batch_size: int = param(128, 1, 8192, doc="images per step (also the memory estimate's)",
                             step=16)
     epochs: int = param(5, 1, 1000)
     subset: int = param(0, 0, 10_000_000, doc="train on the first n images; 0 = all", step=500)
     validation_split: float = param(0.1, 0.0, 0.9, doc="fraction held out for validation")
     augment: bool = param(False, doc="random flip, pad and crop")
+    test_flip: bool = param(False, doc="validate on each image and its mirror, averaged")
+    time_budget_s: float = param(0.0, 0.0, 604800.0, step=60.0,
+                                 doc="train for this many seconds (schedule fitted to it, "
+                                     "epochs = at most); 0 = off")
+    precision: str = param("auto", choices=PRECISIONS,
+                           doc="mixed_float16: float16 maths with loss scaling (fast on GPUs); "
+                               "auto = on a GPU only")
     seed: int = param(0, 0, 2**31 - 1)
     initializer_override: str = param("none", choices=INITIALIZER_OVERRIDES,
                                       doc="study knob: re-initialise every kernel this way")

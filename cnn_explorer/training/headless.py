@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cnn_explorer.model.settings import PRECISIONS, SCHEDULES
+
 from .records import EpochRecord, FanOut, ProgressTracker, RunInfo, RunListener, StepRecord
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--preset", help="a preset name, e.g. plain-cnn, resnet20, plain-deep")
     p.add_argument("--depth", type=int, help="depth for plain-deep / residual-deep / resnet")
     p.add_argument("--classes", type=int, help="classes of the preset's classifier")
+    p.add_argument("--width", type=int, help="first block's channels for fast-cifar")
     p.add_argument("--dataset", help="cifar10, cifar100, sample or a path (.npz / archive)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
@@ -39,7 +42,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--optimizer", choices=("adam", "sgd"))
     p.add_argument("--lr", type=float, dest="learning_rate")
     p.add_argument("--momentum", type=float)
-    p.add_argument("--schedule", choices=("constant", "cosine", "step"))
+    p.add_argument("--schedule", choices=SCHEDULES)
+    p.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--weight-decay", type=float, help="decoupled weight decay (0 off)")
+    p.add_argument("--warmup", type=float, help="fraction of the run spent warming up the rate")
+    p.add_argument("--label-smoothing", type=float)
+    p.add_argument("--test-flip", action=argparse.BooleanOptionalAction, default=None,
+                   help="validate on each image and its mirror, averaged")
+    p.add_argument("--precision", choices=PRECISIONS,
+                   help="mixed_float16: float16 maths with loss scaling (auto: on a GPU)")
+    p.add_argument("--seconds", type=float, dest="time_budget_s", metavar="S",
+                   help="train for S seconds of wall time, the learning-rate schedule fitted "
+                        "to them (epochs become a maximum; default then 1000)")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--seed", type=int)
     p.add_argument("--init", dest="initializer_override", help="weight-initialiser override")
@@ -56,7 +70,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 SETTING_FLAGS = ("dataset", "epochs", "batch_size", "subset", "validation_split", "optimizer",
                  "learning_rate", "momentum", "schedule", "augment", "seed",
-                 "initializer_override", "activation_override", "grad_norm_every", "clip_norm")
+                 "initializer_override", "activation_override", "grad_norm_every", "clip_norm",
+                 "nesterov", "weight_decay", "warmup", "label_smoothing", "test_flip",
+                 "precision", "time_budget_s")
+BUDGET_EPOCHS = 1000  # with --seconds and no --epochs: the clock, not the epochs, ends the run
 
 
 def load_run_design(args: argparse.Namespace) -> tuple[Design, RunSettings]:
@@ -66,7 +83,8 @@ def load_run_design(args: argparse.Namespace) -> tuple[Design, RunSettings]:
     from cnn_explorer.model.presets import build_preset
 
     if args.preset:
-        params = {k: getattr(args, k) for k in ("depth", "classes") if getattr(args, k)}
+        params = {k: getattr(args, k) for k in ("depth", "classes", "width")
+                  if getattr(args, k)}
         design = build_preset(args.preset, **params)
     elif str(args.design).endswith(".keras"):  # a checkpoint: its design and its weights
         from cnn_explorer.keras.weights import checkpoint_design
@@ -75,6 +93,8 @@ def load_run_design(args: argparse.Namespace) -> tuple[Design, RunSettings]:
     else:
         design = load_design(args.design)
     changes = {k: getattr(args, k) for k in SETTING_FLAGS if getattr(args, k) is not None}
+    if changes.get("time_budget_s") and args.epochs is None:
+        changes["epochs"] = max(design.settings.epochs, BUDGET_EPOCHS)
     try:
         return design, dataclasses.replace(design.settings, **changes)
     except (TypeError, ValueError) as exc:  # ParameterError is a DesignError: raised as is
@@ -194,9 +214,12 @@ class ProgressPrinter(RunListener):
     def on_start(self, info: RunInfo) -> None:
         self.info = info
         self.tracker = ProgressTracker(info)
+        budget = info.settings.get("time_budget_s", 0)
+        limit = (f"{budget:g} s (at most {info.epochs} epochs) x" if budget else
+                 f"{info.epochs} epochs x")
         print(f"training {info.design_name or 'design'} on {info.dataset}: "
               f"{info.train_images} train / {info.val_images} validation images, "
-              f"{len(info.layers)} trainable layers, {info.epochs} epochs x "
+              f"{len(info.layers)} trainable layers, {limit} "
               f"{info.steps_per_epoch} steps", file=self.stream, flush=True)
 
     def on_steps(self, steps: list[StepRecord]) -> None:

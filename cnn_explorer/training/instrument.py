@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import keras
 import tensorflow as tf
 
-from cnn_explorer.keras.optimizer import make_optimizer
+from cnn_explorer.keras.optimizer import make_loss, make_optimizer
 from cnn_explorer.model.settings import RunSettings
 
 
@@ -69,9 +69,11 @@ class InstrumentedModel(keras.Model):
     class.
     """
 
-    def __init__(self, inner: keras.Model, blocks: dict[str, str] | None = None) -> None:
+    def __init__(self, inner: keras.Model, blocks: dict[str, str] | None = None,
+                 test_flip: bool = False) -> None:
         super().__init__(name=f"instrumented_{inner.name}")
         self.inner = inner
+        self.test_flip = test_flip
         blocks = blocks or {}
         picked = trainable_layers(inner)
         self.slots = [LayerSlot(layer.name, type(layer).__name__, depth, blocks.get(layer.name, ""))
@@ -79,7 +81,10 @@ class InstrumentedModel(keras.Model):
         self._groups = [ids for _, ids in picked]
 
     def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
-        return self.inner(inputs, training=training)
+        probs = self.inner(inputs, training=training)
+        if self.test_flip and not training:  # test-time flip: average with the mirror image
+            probs = (probs + self.inner(tf.reverse(inputs, axis=[2]), training=False)) / 2
+        return probs
 
     def train_step(self, data: tuple[tf.Tensor, tf.Tensor]) -> dict[str, tf.Tensor]:
         x, y = data
@@ -87,7 +92,8 @@ class InstrumentedModel(keras.Model):
         with tf.GradientTape() as tape:
             probs = self.inner(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=probs, training=True)
-        grads = tape.gradient(loss, variables)
+            scaled = self.optimizer.scale_loss(loss)  # x the loss scale under mixed_float16
+        grads = tape.gradient(scaled, variables)
         before = [tf.identity(v.value) for v in variables]  # read before the update
         self.optimizer.apply_gradients(zip(grads, variables))
         updates = [v.value - b for v, b in zip(variables, before)]
@@ -96,27 +102,47 @@ class InstrumentedModel(keras.Model):
         return {
             "loss": loss,
             "accuracy": tf.reduce_mean(tf.cast(hits, tf.float32)),
-            "grad_norms": self._group_norms(grads),
+            "grad_norms": self._group_norms(grads) / self._loss_scale(),
             "weight_norms": self._group_norms(variables),
             "update_norms": self._group_norms(updates),
             "learning_rate": tf.cast(self.optimizer.learning_rate, tf.float32),
         }
 
     def _group_norms(self, tensors) -> tf.Tensor:
-        return tf.stack([tf.linalg.global_norm([tensors[i] for i in ids])
+        return tf.stack([tf.linalg.global_norm([tf.cast(tensors[i], tf.float32) for i in ids])
                          for ids in self._groups])
+
+    def _loss_scale(self) -> tf.Tensor:
+        """The factor the gradients carry: the dynamic loss scale under mixed precision."""
+        scale = getattr(self.optimizer, "dynamic_scale", None)
+        return tf.cast(scale, tf.float32) if scale is not None else tf.constant(1.0)
 
 
 def compile_instrumented(inner: keras.Model, settings: RunSettings, total_steps: int,
                          blocks: dict[str, str] | None = None) -> InstrumentedModel:
     """The wrapper, compiled like a plain classifier so evaluation (validation) is stock Keras.
     The optimizer is the one the exported script uses (`keras/optimizer.py`)."""
-    model = InstrumentedModel(inner, blocks)
-    model.compile(optimizer=make_optimizer(settings.to_dict(), total_steps),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = InstrumentedModel(inner, blocks, test_flip=settings.test_flip)
+    optimizer = make_optimizer(settings.to_dict(), total_steps)
+    if mixed_precision(settings):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    model.compile(optimizer=optimizer, loss=make_loss(settings.to_dict()), metrics=["accuracy"])
     return model
 
 
+def mixed_precision(settings: RunSettings) -> bool:
+    """float16 compute with loss scaling: asked for, or `auto` and a GPU is visible."""
+    if settings.precision == "auto":
+        return bool(tf.config.list_logical_devices("GPU"))
+    return settings.precision == "mixed_float16"
+
+
+def precision_policy(settings: RunSettings) -> str:
+    """The Keras dtype policy a run builds its model under."""
+    return "mixed_float16" if mixed_precision(settings) else "float32"
+
+
 def current_learning_rate(model: keras.Model) -> float:
-    lr = model.optimizer.learning_rate
+    optimizer = model.optimizer
+    lr = getattr(optimizer, "inner_optimizer", optimizer).learning_rate
     return float(keras.ops.convert_to_numpy(lr))

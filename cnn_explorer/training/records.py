@@ -214,7 +214,11 @@ class ProgressTracker:
         info = self.info
         total = info.epochs * info.steps_per_epoch
         self.meter.update(last.step, last.seconds)
+        eta = self.meter.eta(total - last.step)
+        budget = (info.settings or {}).get("time_budget_s", 0)
+        if budget:  # a time-budget run ends with its budget, or its epochs if sooner
+            eta = max(0.0, budget - last.seconds) if eta is None else min(
+                eta, max(0.0, budget - last.seconds))
         return Progress(last.step, total, last.epoch, info.epochs,
                         last.step - (last.epoch - 1) * info.steps_per_epoch,
-                        info.steps_per_epoch, self.meter.images_per_second,
-                        self.meter.eta(total - last.step))
+                        info.steps_per_epoch, self.meter.images_per_second, eta)

@@ -50,12 +50,19 @@ def layer_blocks(design: Design) -> dict[str, str]:
 
 
 def build_design_model(design: Design, settings: RunSettings) -> keras.Model:
-    """The design's Keras model; any failure becomes a TrainingError naming the design."""
+    """The design's Keras model, under the run's precision policy; any failure becomes a
+    TrainingError naming the design."""
+    from .instrument import precision_policy
+
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision_policy(settings))
     try:
         return build_model(design.graph, initializer_override=settings.initializer_override,
                            activation_override=settings.activation_override)
     except Exception as exc:
         raise TrainingError(f"The design does not build: {exc}") from exc
+    finally:
+        keras.config.set_dtype_policy(before)
 
 
 def start_weights(model: keras.Model, design: Design, listener: RunListener) -> list[str]:
@@ -121,8 +128,14 @@ def train_model(model: keras.Model, split: Split, settings: RunSettings, *,
     if len(split.x_train) == 0:
         raise TrainingError("No training images (subset or validation split too large?)")
     steps_per_epoch = math.ceil(len(split.x_train) / settings.batch_size)
-    wrapped = compile_instrumented(model, settings,
-                                   total_steps(len(split.x_train), settings.to_dict()), blocks)
+    nominal = total_steps(len(split.x_train), settings.to_dict())
+    wrapped = compile_instrumented(model, settings, nominal, blocks)
+    callbacks: list[keras.callbacks.Callback] = []
+    if settings.time_budget_s > 0:  # the schedule fitted to the budget, the run stopped at it
+        from .budget import TimeBudget, fit_schedule
+
+        callbacks.append(TimeBudget(settings.time_budget_s, nominal,
+                                    fit_schedule(wrapped.optimizer, nominal)))
     info = RunInfo(layers=[s.to_dict() for s in wrapped.slots], epochs=settings.epochs,
                    steps_per_epoch=steps_per_epoch, batch_size=settings.batch_size,
                    class_names=list(split.class_names), settings=settings.to_dict(),
@@ -150,7 +163,7 @@ def train_model(model: keras.Model, split: Split, settings: RunSettings, *,
         wrapped.fit(train_dataset(split.x_train, split.y_train, batch_size=settings.batch_size,
                                   seed=settings.seed, augment=settings.augment),
                     epochs=settings.epochs, validation_data=val, verbose=0, shuffle=False,
-                    callbacks=[reporter])
+                    callbacks=[*callbacks, reporter])
     except TrainingError:
         raise
     except Exception as exc:
@@ -159,7 +172,7 @@ def train_model(model: keras.Model, split: Split, settings: RunSettings, *,
     reporter.diagnose()
     if reporter.diverged:
         raise TrainingDiverged(reporter.diverged)
-    matrix = confusion_matrix(model, split) if len(split.x_val) else None
+    matrix = confusion_matrix(wrapped, split) if len(split.x_val) else None
     if matrix is not None:
         listener.on_confusion(matrix)
     return reporter.result("stopped" if control.stopped else "finished", matrix)
@@ -174,7 +187,8 @@ def _explain(exc: Exception) -> TrainingError:
 
 
 def confusion_matrix(model: keras.Model, split: Split) -> list[list[int]]:
-    """Counts[true][predicted] on the validation images."""
+    """Counts[true][predicted] on the validation images (with the run's test-time flip when
+    `model` is the instrumented wrapper)."""
     import tensorflow as tf
 
     n = len(split.class_names)

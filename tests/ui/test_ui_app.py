@@ -19,7 +19,8 @@ from .helpers import card_rects, overlapping
 TOTALS = {"plain-cnn": 325956, "alexnet": 7135114, "vgg16": 33638218, "vgg19": 38947914,
           "resnet20": 274042, "resnet56": 860026, "resnet50": 23581642,
           "densenet-bc-100": 793150, "se-resnet": 278452, "efficientnet-b0": 4062374,
-          "nasnet-cells": 124682, "plain-deep": 271098, "residual-deep": 274042}
+          "nasnet-cells": 124682, "plain-deep": 271098, "residual-deep": 274042,
+          "fast-cifar": 296002}
 
 
 def test_each_preset_loads_without_problems_and_right_total(window):
