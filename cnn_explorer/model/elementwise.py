@@ -104,10 +104,10 @@ def expand_layer_scale(e: Expander, x: list[Tensor], s: LayerScaleSpec) -> Tenso
 ELEMENTWISE_KINDS: list[BlockKind] = [
     BlockKind("elementwise", "Elementwise op", "Layers", ElementwiseSpec, expand_elementwise,
               "x + 3, x * (1/6), a + b: a keras.ops operation on each element, no weights "
-              "(MobileNetV3's hard sigmoid, ConvNeXt's skip).", "merge",
+              "(MobileNetV3's hard sigmoid, ConvNeXt's residual sum).", "merge",
               ("operation", "constant"), elementwise_op),
     BlockKind("scaled_add", "ScaledAdd", "Layers", ScaledAddSpec, expand_scaled_add,
-              "Shortcut + residual x scale: Inception-ResNet's damped skip connection.",
+              "Shortcut + residual x scale: how Inception-ResNet damps its residual branches.",
               "merge", ("scale",), scaled_add),
     BlockKind("layer_scale", "LayerScale", "Layers", LayerScaleSpec, expand_layer_scale,
               "Multiplies each channel by a learned factor that starts small (ConvNeXt).",
