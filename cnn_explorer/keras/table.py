@@ -32,7 +32,8 @@ class KerasRow:
 def _conv_args(p: dict) -> dict:
     return dict(filters=p["filters"], kernel_size=p["kernel"], strides=p["strides"],
                 padding=p["padding"], dilation_rate=p["dilation"], activation=p["activation"],
-                use_bias=p["use_bias"], kernel_initializer=p["kernel_initializer"])
+                use_bias=p["use_bias"], kernel_initializer=p["kernel_initializer"],
+                groups=p.get("groups", 1))
 
 
 def _conv_block(c: dict, shapes: list) -> Candidate | None:
@@ -42,7 +43,8 @@ def _conv_block(c: dict, shapes: list) -> Candidate | None:
     return "conv2d", dict(filters=c["filters"], kernel=list(c["kernel_size"]),
                           strides=list(c["strides"]), padding=c["padding"],
                           dilation=list(c["dilation_rate"]), activation=act,
-                          use_bias=c["use_bias"], kernel_initializer=init)
+                          use_bias=c["use_bias"], kernel_initializer=init,
+                          groups=c.get("groups", 1))
 
 
 def _depthwise_args(p: dict) -> dict:
@@ -148,7 +150,7 @@ _CONV_DEFAULTS = dict(strides=1, padding="valid", dilation_rate=1, activation="l
                       use_bias=True)
 ROWS: list[KerasRow] = [
     KerasRow("conv2d", "Conv2D", _conv_args, _conv_block,
-             {**_CONV_DEFAULTS, "kernel_initializer": "glorot_uniform"},
+             {**_CONV_DEFAULTS, "kernel_initializer": "glorot_uniform", "groups": 1},
              ("filters", "kernel_size")),
     KerasRow("depthwise_conv2d", "DepthwiseConv2D", _depthwise_args, _depthwise_block,
              {**_CONV_DEFAULTS, "depth_multiplier": 1, "depthwise_initializer": "glorot_uniform"},

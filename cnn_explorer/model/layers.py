@@ -29,6 +29,8 @@ class Conv2DSpec(Spec):
     activation: str = param("relu", choices=ACTIVATIONS)
     use_bias: bool = param(True, doc="a learned offset per filter (redundant before BN)")
     kernel_initializer: str = param("glorot_uniform", choices=INITIALIZERS)
+    groups: int = param(1, 1, 8192, doc="channel groups: each filter sees channels / groups "
+                                        "inputs (groups = channels: one filter per channel)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -227,7 +229,7 @@ LAYER_KINDS: list[BlockKind] = [
     BlockKind("input", "Input", "Layers", InputSpec, expand_input,
               "The image that enters the network: height x width x channels.", "io",
               ("height", "width", "channels"), rule.input_layer),
-    _layer("conv2d", "Conv2D", Conv2DSpec, conv_params,
+    _layer("conv2d", "Conv2D", Conv2DSpec, lambda s: {**conv_params(s), "groups": s.groups},
            "Slides learned filters over the image; each filter finds one local pattern.",
            "conv", ("filters", "kernel", "strides"), rule.conv2d),
     _layer("depthwise_conv2d", "DepthwiseConv2D", DepthwiseConv2DSpec, lambda s: dict(

@@ -60,9 +60,13 @@ def conv2d(p: dict, shapes: list[Shape]) -> LayerCost:
     h, w, c = _image("Conv2D", shapes)
     k, s, d = p["kernel"], p["strides"], p.get("dilation", (1, 1))
     oh, ow = _spatial("Conv2D", (h, w, c), k, s, p["padding"], d)
-    f = p["filters"]
-    params = k[0] * k[1] * c * f + (f if p["use_bias"] else 0)
-    return LayerCost((oh, ow, f), params, 0, 2 * oh * ow * k[0] * k[1] * c * f)
+    f, groups = p["filters"], p.get("groups", 1)
+    if c % groups or f % groups:
+        raise ShapeProblem(f"Conv2D: {groups} groups must divide both the input's {c} channels "
+                           f"and the {f} filters")
+    seen = c // groups  # the input channels each filter sees
+    params = k[0] * k[1] * seen * f + (f if p["use_bias"] else 0)
+    return LayerCost((oh, ow, f), params, 0, 2 * oh * ow * k[0] * k[1] * seen * f)
 
 
 def depthwise_conv2d(p: dict, shapes: list[Shape]) -> LayerCost:

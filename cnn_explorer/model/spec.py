@@ -13,7 +13,7 @@ from typing import Any
 from .errors import ParameterError
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "swish", "gelu", "elu", "selu", "softplus",
-               "leaky_relu", "relu6", "hard_sigmoid", "softmax", "linear")
+               "leaky_relu", "relu6", "hard_sigmoid", "hard_swish", "softmax", "linear")
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal",
                 "lecun_uniform", "random_normal", "random_uniform", "zeros", "ones", "orthogonal")
 PADDINGS = ("valid", "same")

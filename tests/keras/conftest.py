@@ -29,7 +29,7 @@ def kinds_design() -> Design:
 
     last = g.add_block("input", {"height": 40, "width": 36, "channels": 2}, "image")
     add("conv2d", "conv_dilated", filters=8, kernel=(5, 3), padding="valid", dilation=2,
-        activation="tanh", use_bias=False, kernel_initializer="he_normal")
+        activation="tanh", use_bias=False, kernel_initializer="he_normal", groups=2)
     add("depthwise_conv2d", "depthwise", kernel=3, strides=2, padding="valid",
         depth_multiplier=2, activation="relu", use_bias=True)
     add("batch_norm", "norm", momentum=0.9, epsilon=1e-5, center=False, scale=True)

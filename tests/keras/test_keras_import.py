@@ -98,13 +98,13 @@ def test_settings_a_block_cannot_hold_make_the_layer_opaque():
     from keras import layers, regularizers
 
     model = _model(layers.Conv2D(4, 3, kernel_regularizer=regularizers.L2(1e-4), name="reg"),
-                   layers.Conv2D(4, 3, groups=2, name="grouped"),
+                   layers.Conv2D(4, 3, bias_initializer="ones", name="ones_bias"),
                    layers.BatchNormalization(axis=1, name="bn_rows"),
                    layers.Conv2D(4, 1, activation="relu", name="plain"),
                    layers.GlobalMaxPooling2D(name="gmp"))
     design = import_keras_model(model)
     kinds = {b.name: b.kind for b in design.graph.blocks()}
-    assert kinds == {"image": "input", "reg": "opaque", "grouped": "opaque",
+    assert kinds == {"image": "input", "reg": "opaque", "ones_bias": "opaque",
                      "bn_rows": "opaque", "plain": "conv2d", "gmp": "opaque"}
     assert design.graph.find("plain").params["activation"] == "relu"
     assert build_model(design.graph).count_params() == model.count_params()

@@ -125,6 +125,8 @@ def test_convnext_parts_are_blocks(imported):
     assert kinds["normalization"] == 1
     sums = [b for b in design.graph.blocks() if b.kind == "elementwise"]
     assert len(sums) == 5 and all(b.params["inputs"] == 2 for b in sums)  # inputs + x
+    depthwise = design.graph.find("convnext_narrow_stage_0_block_0_depthwise_conv")
+    assert depthwise.kind == "conv2d" and depthwise.params["groups"] == 8  # one per channel
     scale = next(b for b in design.graph.blocks() if b.kind == "layer_scale")
     assert scale.params["init_values"] == 1e-6
     report = design.graph.report()

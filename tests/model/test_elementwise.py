@@ -1,5 +1,6 @@
 """Rules of the kinds an import needs: elementwise operations (broadcasting as NumPy does),
-the scaled add, layer scale, separable convolution, rescaling and the two normalizations."""
+the scaled add, layer scale, separable and grouped convolution, rescaling and the two
+normalizations."""
 
 from __future__ import annotations
 
@@ -130,3 +131,13 @@ def test_per_channel_numbers_are_checked_and_normalised():
             spec(scale=bad)
     assert KINDS["normalization"].spec().mean == ()  # empty: adapt() learns it
     assert spec(scale=[0.5, 0.25]).to_dict()["scale"] == [0.5, 0.25]  # JSON-ready
+
+
+def test_grouped_convolution_filters_see_a_share_of_the_channels():
+    p = dict(filters=8, kernel=(7, 7), strides=(1, 1), padding="same", use_bias=True)
+    plain = rule.conv2d(p, [(4, 4, 8)])
+    grouped = rule.conv2d({**p, "groups": 8}, [(4, 4, 8)])  # ConvNeXt's depthwise conv
+    assert plain.trainable == 7 * 7 * 8 * 8 + 8 and grouped.trainable == 7 * 7 * 1 * 8 + 8
+    assert grouped.flops * 8 == plain.flops
+    with pytest.raises(ShapeProblem, match="3 groups must divide both the input's 8 channels"):
+        rule.conv2d({**p, "groups": 3}, [(4, 4, 8)])
