@@ -4,10 +4,12 @@
     python benchmarks/keras_roundtrip.py ResNet50 NASNetMobile
 
 For each model (weights=None, the smallest square input it accepts from 32 up) it prints a
-Markdown row: exact (parameter count, output shape and every layer's shape and count equal
-after import -> build, and after import -> export -> build_model), the blocks that stayed
-opaque (Keras layers no block expresses exactly) and, when not exact, why. Run by hand; the
-CI tests cover ResNet50, DenseNet121, MobileNetV2 and EfficientNetB0.
+Markdown row: exact (parameter count, output shape, and every layer's shape, count and config
+equal after import -> build, and after import -> export -> build_model; layers of nested models
+are compared one by one, keras.ops calls such as `x + 3.0` by class), the blocks that stayed
+opaque (Keras layers no block expresses exactly) and, when not exact, why; then N of 40. Run by
+hand; the CI tests cover ResNet50, DenseNet121, MobileNetV2, EfficientNetB0, MobileNetV3Small,
+ConvNeXt (small widths) and the Inception-ResNet block.
 """
 
 from __future__ import annotations
@@ -45,17 +47,49 @@ def make(name: str):
     raise last
 
 
+# Layer classes the design rebuilds as another class that computes the same thing.
+SAME_AS = {("ReLU", "Activation")}  # ReLU(6.) comes back as Activation("relu6")
+
+
+def flat_layers(model) -> list:
+    """The model's layers, with each nested model replaced by its own layers (as imported)."""
+    import keras
+
+    out = []
+    for layer in model.layers:
+        out += flat_layers(layer) if isinstance(layer, keras.Model) else [layer]
+    return out
+
+
+def operations(model) -> Counter:
+    """The keras.ops calls (not layers) of a model, by class: `x + 3.0` is one Add."""
+    import keras
+
+    return Counter(type(op).__name__ for op in model.operations
+                   if not isinstance(op, (keras.layers.Layer, keras.Model)))
+
+
 def layer_mismatches(original, rebuilt) -> list[str]:
+    from cnn_explorer.keras.mapping import same_config
+
     bad = []
-    for layer in original.layers:
-        try:
-            twin = rebuilt.get_layer(layer.name)
-        except ValueError:
+    twins = {layer.name: layer for layer in flat_layers(rebuilt)}
+    for layer in flat_layers(original):
+        twin = twins.get(layer.name)
+        if twin is None:
             bad.append(f"{layer.name} missing")
             continue
         if twin.output.shape != layer.output.shape or twin.count_params() != layer.count_params():
             bad.append(f"{layer.name}: {twin.output.shape}/{twin.count_params()} vs "
                        f"{layer.output.shape}/{layer.count_params()}")
+        classes = (type(layer).__name__, type(twin).__name__)
+        if classes[0] != classes[1] and classes not in SAME_AS:
+            bad.append(f"{layer.name}: a {classes[1]}, was a {classes[0]}")
+        elif classes[0] == classes[1] and not same_config(layer.get_config(), twin.get_config(),
+                                                          len(layer.output.shape)):
+            bad.append(f"{layer.name}: config differs")
+    if operations(rebuilt) != operations(original):
+        bad.append(f"keras.ops calls {dict(operations(rebuilt))} vs {dict(operations(original))}")
     return bad
 
 

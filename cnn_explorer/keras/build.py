@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from cnn_explorer.model.expand import LayerInfo
 
+from . import operations
 from .table import BY_KIND
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,7 +50,7 @@ def layer_args(layer: LayerInfo, initializer: str = "none",
     if "activation" in kwargs:
         kwargs["activation"] = _activation(layer, kwargs["activation"], activation)
     if initializer != "none":
-        for key in ("kernel_initializer", "depthwise_initializer"):
+        for key in ("kernel_initializer", "depthwise_initializer", "pointwise_initializer"):
             if key in kwargs:
                 kwargs[key] = initializer
     return row.class_name, {**kwargs, "name": layer.name}
@@ -59,12 +60,14 @@ def make_layer(layer: LayerInfo, initializer: str = "none", activation: str = "n
                dtype: str | None = None) -> keras.layers.Layer:
     """The Keras layer for one expanded layer (without calling it); `dtype` overrides the
     global dtype policy (the output layer stays float32 under mixed precision)."""
-    from keras import layers as kl
+    import importlib
 
     if layer.kind == "opaque":
         return _opaque(layer)
     cls, kwargs = layer_args(layer, initializer, activation)
-    return getattr(kl, cls)(**kwargs, **({"dtype": dtype} if dtype else {}))
+    # keras.layers, or Keras' own copy of a keras.applications file (never a user's file)
+    return getattr(importlib.import_module(BY_KIND[layer.kind].module), cls)(
+        **kwargs, **({"dtype": dtype} if dtype else {}))
 
 
 def _opaque(layer: LayerInfo):
@@ -121,11 +124,14 @@ def build_model(graph: Graph, *, initializer_override: str = "none",
             inputs.append(t)
         else:
             args = [tensors[n] for n in layer.inputs]
-            keras_layer = make_layer(layer, initializer_override, activation_override,
-                                     "float32" if layer.name in last else None)
-            if layer.name in frozen:
-                keras_layer.trainable = False
-            t = keras_layer(args if len(args) > 1 else args[0])
+            if layer.kind in operations.OPERATION_KINDS:  # x + 3.0: a keras.ops call
+                t = operations.apply(layer, args)
+            else:
+                keras_layer = make_layer(layer, initializer_override, activation_override,
+                                         "float32" if layer.name in last else None)
+                if layer.name in frozen:
+                    keras_layer.trainable = False
+                t = keras_layer(args if len(args) > 1 else args[0])
         tensors[layer.name] = t
     outputs = [tensors[report.blocks[bid].layers[-1].name] for bid in report.output_ids]
     if not outputs:

@@ -19,9 +19,9 @@ from cnn_explorer.model.files import Design
 from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.shapes import fmt
 
-from . import templates
+from . import operations, templates
 from .build import BuildError, frozen_layers, layer_args
-from .table import BY_CLASS
+from .table import BY_CLASS, BY_KIND
 
 _SIZES = ("kernel_size", "strides", "pool_size", "dilation_rate")  # (3, 3) may be written 3
 _WIDTH = 100
@@ -116,8 +116,15 @@ def _dict_source(values: dict) -> str:
 
 
 def _json_import(report) -> str:
-    return "import json" if any(layer.kind == "opaque" and _needs_json(layer.params["config"])
-                                for layer in report.layers) else ""
+    """The imports beyond keras and layers: json for configs with NaN, and Keras' own copy of
+    a keras.applications layer (ConvNeXt's LayerScale) where the design uses one."""
+    lines = ["import json"] if any(layer.kind == "opaque"
+                                   and _needs_json(layer.params["config"])
+                                   for layer in report.layers) else []
+    rows = [BY_KIND[layer.kind] for layer in report.layers if layer.kind in BY_KIND]
+    lines += sorted({f"from {row.module} import {row.class_name}" for row in rows
+                     if row.module != "keras.layers"})
+    return "\n".join(lines)
 
 
 def _needs_json(config: dict) -> bool:
@@ -242,8 +249,11 @@ def _block_call(block, layers: list[LayerInfo], args: list[str], indent: int) ->
         config = {k: v for k, v in layer.params["config"].items()
                   if (k, v) not in _DEFAULT_CONFIG_ITEMS}
         return _opaque_call(class_name, {**config, "name": layer.name}, x, indent)
+    if layer.kind in operations.OPERATION_KINDS:
+        return operations.source(layer, args)
     cls, kwargs = layer_args(layer)
-    return f"layers.{cls}(" + _wrap(_call_items(cls, kwargs), indent + len(cls) + 8) + f")({x})"
+    call = f"{cls}(" if BY_KIND[layer.kind].module != "keras.layers" else f"layers.{cls}("
+    return call + _wrap(_call_items(cls, kwargs), indent + len(call)) + f")({x})"
 
 
 def _opaque_call(class_name: str, config: dict, x: str, indent: int) -> str:

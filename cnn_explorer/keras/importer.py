@@ -24,7 +24,7 @@ from cnn_explorer.model.kinds import kind as lookup_kind
 from cnn_explorer.model.layout import lay_out
 from cnn_explorer.model.shapes import ShapeProblem
 
-from . import mapping
+from . import mapping, operations
 from .archive_check import ImportProblem, check_archive
 
 __all__ = ["ImportProblem", "check_archive", "import_keras_file", "import_keras_model",
@@ -155,8 +155,12 @@ def _check_supported(op, node) -> None:
 
     name = getattr(op, "name", "?")
     if not isinstance(op, keras.layers.Layer):
-        raise ImportProblem(f"operation {name!r} is a raw Keras op, not a layer; wrap it in "
-                            "a layer to import the model")
+        if operations.candidate(op, node) is None:
+            raise ImportProblem(f"operation {name!r} ({operations.describe(op)}) is a raw "
+                                "Keras op that no block expresses (elementwise blocks take "
+                                f"{', '.join(operations.CLASSES)} of a tensor and a number or "
+                                "of two tensors); wrap it in a layer to import the model")
+        return
     if type(op).__name__ == "Lambda":
         raise ImportProblem(f"layer {name!r} is a Lambda layer: its code cannot be imported "
                             "safely; replace it with a built-in layer")
@@ -184,7 +188,10 @@ def _add_block(graph: Graph, layer, node, in_shapes: list, shapes: dict) -> str:
             raise ImportProblem(f"input {layer.name!r} has shape {out}; designs take images "
                                 "(height, width, channels)")
         return graph.add_block("input", dict(zip(("height", "width", "channels"), out)), name)
-    kind, params = _block_for(layer, name, in_shapes, out)
+    if operations.is_operation(layer):
+        kind, params = _operation_block(layer, node, name, in_shapes, out)
+    else:
+        kind, params = _block_for(layer, name, in_shapes, out)
     try:
         return graph.add_block(kind, params, name)
     except DesignError as exc:
@@ -195,10 +202,32 @@ def _block_for(layer, name: str, in_shapes: list, out: tuple) -> tuple[str, dict
     """The primitive block that rebuilds this layer exactly, or an opaque block."""
     config = layer.get_config()
     class_name = type(layer).__name__
-    proposal = mapping.candidate(class_name, config, in_shapes)
+    proposal = mapping.candidate(class_name, config, in_shapes, type(layer).__module__)
     if proposal and _reproduces(layer, class_name, config, proposal, name, in_shapes, out):
         return proposal
     return "opaque", _opaque_params(layer, class_name, config, in_shapes, out)
+
+
+def _operation_block(op, node, name: str, in_shapes: list, out: tuple) -> tuple[str, dict]:
+    """The elementwise block of a keras.ops call (checked by _check_supported)."""
+    kind, params = operations.candidate(op, node)
+    try:
+        info = _expand_one(kind, params, name, in_shapes)
+    except (DesignError, ShapeProblem, ValueError) as exc:
+        raise ImportProblem(f"operation {op.name!r}: {exc}") from None
+    if info.output_shape != out:
+        raise ImportProblem(f"operation {op.name!r} makes {out}, but its block would make "
+                            f"{info.output_shape}")
+    return kind, params
+
+
+def _expand_one(kind: str, params: dict, name: str, in_shapes: list):
+    """The one layer a single-layer block of this kind expands to, for these input shapes."""
+    spec = spec_for(kind, params, name)
+    e = Expander(name)
+    lookup_kind(kind).expand(e, [Tensor(f"in{i}", s) for i, s in enumerate(in_shapes)], spec)
+    (info,) = e.layers
+    return info
 
 
 def _reproduces(layer, class_name: str, config: dict, proposal, name: str, in_shapes: list,
@@ -207,12 +236,9 @@ def _reproduces(layer, class_name: str, config: dict, proposal, name: str, in_sh
 
     kind, params = proposal
     try:
-        spec = spec_for(kind, params, name)
-        e = Expander(name)
-        lookup_kind(kind).expand(e, [Tensor(f"in{i}", s) for i, s in enumerate(in_shapes)], spec)
+        info = _expand_one(kind, params, name, in_shapes)
     except (DesignError, ShapeProblem, ValueError, ZeroDivisionError):
         return False
-    (info,) = e.layers
     trainable = _count(layer.trainable_weights)
     if info.output_shape != out or info.params_total != layer.count_params() or (
             info.trainable != trainable):

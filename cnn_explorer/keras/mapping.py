@@ -31,10 +31,17 @@ CANDIDATES: dict[str, Callable[[dict, list], Candidate | None]] = {
 SAME_CLASS = set(BY_CLASS)
 
 
-def candidate(class_name: str, config: dict, input_shapes: list) -> Candidate | None:
-    """The block a layer may be, before checking that the builder reproduces it exactly."""
+def candidate(class_name: str, config: dict, input_shapes: list,
+              module: str = "keras.layers") -> Candidate | None:
+    """The block a layer may be, before checking that the builder reproduces it exactly.
+
+    `module` is where the layer's class is defined: a class from a keras.applications file
+    (ConvNeXt's LayerScale) is matched only when it is that very class, never another class
+    that happens to share its name."""
     propose = CANDIDATES.get(class_name)
-    if propose is None:
+    row = BY_CLASS.get(class_name)
+    if propose is None or (row is not None and row.module != "keras.layers"
+                           and module != row.module):
         return None
     try:
         return propose(config, input_shapes)
@@ -43,11 +50,24 @@ def candidate(class_name: str, config: dict, input_shapes: list) -> Candidate | 
 
 
 def comparable(config: dict, input_rank: int) -> str:
-    """A layer config without its name, with `axis` = last axis written as -1, as JSON."""
+    """A layer config without its name, with `axis` = last axis written as -1 and numbers
+    compared by value (an offset of -1 is -1.0), as JSON."""
     config = {k: v for k, v in config.items() if k != "name"}
-    if config.get("axis") in (input_rank - 1, [input_rank - 1], [-1]):
+    axis = config.get("axis")
+    if (list(axis) if isinstance(axis, (list, tuple)) else [axis]) in (
+            [input_rank - 1], [-1]):
         config["axis"] = -1
-    return _key(config)
+    return _key(_by_value(config))
+
+
+def _by_value(value):
+    if isinstance(value, dict):
+        return {k: _by_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_by_value(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def same_config(original: dict, rebuilt: dict, input_rank: int) -> bool:

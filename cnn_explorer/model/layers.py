@@ -9,7 +9,7 @@ from . import shapes as rule
 from .blockkind import BlockKind
 from .errors import ParameterError
 from .expand import Expander, Tensor
-from .spec import ACTIVATIONS, INITIALIZERS, PADDINGS, Spec, param, size_param
+from .spec import ACTIVATIONS, INITIALIZERS, PADDINGS, Spec, numbers_param, param, size_param
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class Conv2DSpec(Spec):
     activation: str = param("relu", choices=ACTIVATIONS)
     use_bias: bool = param(True, doc="a learned offset per filter (redundant before BN)")
     kernel_initializer: str = param("glorot_uniform", choices=INITIALIZERS)
+    groups: int = param(1, 1, 8192, doc="channel groups: each filter sees channels / groups "
+                                        "inputs (groups = channels: one filter per channel)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -47,6 +49,39 @@ class DepthwiseConv2DSpec(Spec):
     dilation: tuple = size_param(1, high=16)
     activation: str = param("linear", choices=ACTIVATIONS)
     use_bias: bool = param(False)
+
+
+@dataclass(frozen=True)
+class SeparableConv2DSpec(Spec):
+    filters: int = param(32, 1, 8192, doc="output channels of the pointwise 1x1 step")
+    kernel: tuple = size_param(3, doc="window of the depthwise step")
+    strides: tuple = size_param(1, high=8)
+    padding: str = param("same", choices=PADDINGS)
+    depth_multiplier: int = param(1, 1, 64, doc="depthwise filters per input channel")
+    dilation: tuple = size_param(1, high=16)
+    activation: str = param("linear", choices=ACTIVATIONS)
+    use_bias: bool = param(True)
+
+
+@dataclass(frozen=True)
+class RescalingSpec(Spec):
+    scale: tuple = numbers_param((1 / 255,), doc="multiplier: one number or one per channel")
+    offset: tuple = numbers_param((0.0,), doc="added after scaling: one number or one per "
+                                             "channel")
+
+
+@dataclass(frozen=True)
+class NormalizationSpec(Spec):
+    mean: tuple = numbers_param((), 0, doc="per-channel mean; empty: adapt() learns it")
+    variance: tuple = numbers_param((), 0, doc="per-channel variance; empty with the mean")
+    invert: bool = param(False, doc="undo a normalization instead (x * std + mean)")
+
+
+@dataclass(frozen=True)
+class LayerNormSpec(Spec):
+    epsilon: float = param(1e-3, 1e-12, 1.0)
+    center: bool = param(True, doc="learn an offset (beta) per channel")
+    scale: bool = param(True, doc="learn a scale (gamma) per channel")
 
 
 @dataclass(frozen=True)
@@ -194,7 +229,7 @@ LAYER_KINDS: list[BlockKind] = [
     BlockKind("input", "Input", "Layers", InputSpec, expand_input,
               "The image that enters the network: height x width x channels.", "io",
               ("height", "width", "channels"), rule.input_layer),
-    _layer("conv2d", "Conv2D", Conv2DSpec, conv_params,
+    _layer("conv2d", "Conv2D", Conv2DSpec, lambda s: {**conv_params(s), "groups": s.groups},
            "Slides learned filters over the image; each filter finds one local pattern.",
            "conv", ("filters", "kernel", "strides"), rule.conv2d),
     _layer("depthwise_conv2d", "DepthwiseConv2D", DepthwiseConv2DSpec, lambda s: dict(
@@ -203,6 +238,24 @@ LAYER_KINDS: list[BlockKind] = [
         use_bias=s.use_bias),
         "One filter per channel: the cheap spatial half of a separable convolution.",
         "conv", ("kernel", "strides"), rule.depthwise_conv2d),
+    _layer("separable_conv2d", "SeparableConv2D", SeparableConv2DSpec, lambda s: dict(
+        filters=s.filters, kernel=s.kernel, strides=s.strides, padding=s.padding,
+        depth_multiplier=s.depth_multiplier, dilation=s.dilation, activation=s.activation,
+        use_bias=s.use_bias),
+        "Depthwise then pointwise convolution in one layer: Xception's cheap convolution.",
+        "conv", ("filters", "kernel", "strides"), rule.separable_conv2d),
+    _layer("rescaling", "Rescaling", RescalingSpec, lambda s: dict(
+        scale=s.scale, offset=s.offset),
+        "x * scale + offset: maps pixel values 0..255 into the range the network expects.",
+        "norm", ("scale", "offset"), rule.rescaling),
+    _layer("normalization", "Normalization", NormalizationSpec, lambda s: dict(
+        mean=s.mean, variance=s.variance, invert=s.invert),
+        "(x - mean) / sqrt(variance) per channel, with fixed or adapted statistics.",
+        "norm", ("mean",), rule.normalization),
+    _layer("layer_norm", "LayerNorm", LayerNormSpec, lambda s: dict(
+        epsilon=s.epsilon, center=s.center, scale=s.scale),
+        "Normalises each position over its channels (no batch statistics): ConvNeXt's norm.",
+        "norm", ("epsilon",), rule.layer_norm),
     _layer("batch_norm", "BatchNorm", BatchNormSpec, lambda s: dict(
         momentum=s.momentum, epsilon=s.epsilon, center=s.center, scale=s.scale),
         "Re-centres and re-scales activations per channel, so deep nets train.",

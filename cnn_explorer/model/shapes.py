@@ -5,7 +5,8 @@ takes the layer's parameters and its input shapes (without the batch axis) and
 returns a `LayerCost`. A shape it cannot accept raises `ShapeProblem` whose message quotes the
 shapes; inference turns that into a problem attached to the block. FLOPs count 2 x multiply-adds
 for convolutions and dense layers, and one operation per output element (per pooled element
-for pooling, two for batch norm) elsewhere.
+for pooling, two for batch norm, rescaling and normalization, four for layer norm: mean,
+variance, normalise, scale) elsewhere.
 """
 
 from __future__ import annotations
@@ -59,9 +60,13 @@ def conv2d(p: dict, shapes: list[Shape]) -> LayerCost:
     h, w, c = _image("Conv2D", shapes)
     k, s, d = p["kernel"], p["strides"], p.get("dilation", (1, 1))
     oh, ow = _spatial("Conv2D", (h, w, c), k, s, p["padding"], d)
-    f = p["filters"]
-    params = k[0] * k[1] * c * f + (f if p["use_bias"] else 0)
-    return LayerCost((oh, ow, f), params, 0, 2 * oh * ow * k[0] * k[1] * c * f)
+    f, groups = p["filters"], p.get("groups", 1)
+    if c % groups or f % groups:
+        raise ShapeProblem(f"Conv2D: {groups} groups must divide both the input's {c} channels "
+                           f"and the {f} filters")
+    seen = c // groups  # the input channels each filter sees
+    params = k[0] * k[1] * seen * f + (f if p["use_bias"] else 0)
+    return LayerCost((oh, ow, f), params, 0, 2 * oh * ow * k[0] * k[1] * seen * f)
 
 
 def depthwise_conv2d(p: dict, shapes: list[Shape]) -> LayerCost:
@@ -71,6 +76,52 @@ def depthwise_conv2d(p: dict, shapes: list[Shape]) -> LayerCost:
     out = c * p["depth_multiplier"]
     params = k[0] * k[1] * out + (out if p["use_bias"] else 0)
     return LayerCost((oh, ow, out), params, 0, 2 * oh * ow * k[0] * k[1] * out)
+
+
+def separable_conv2d(p: dict, shapes: list[Shape]) -> LayerCost:
+    """Depthwise kxk (depth_multiplier filters per channel), then pointwise 1x1 to `filters`."""
+    h, w, c = _image("SeparableConv2D", shapes)
+    k, s, d = p["kernel"], p["strides"], p.get("dilation", (1, 1))
+    oh, ow = _spatial("SeparableConv2D", (h, w, c), k, s, p["padding"], d)
+    f, mid = p["filters"], c * p["depth_multiplier"]
+    weights = k[0] * k[1] * mid + mid * f
+    return LayerCost((oh, ow, f), weights + (f if p["use_bias"] else 0), 0,
+                     2 * oh * ow * weights)
+
+
+def _per_channel(kind: str, what: str, values, shape: Shape) -> None:
+    """Per-channel constants broadcast along the last axis: one value, or one per channel."""
+    if len(values) not in (1, shape[-1]):
+        raise ShapeProblem(f"{kind}: {len(values)} {what} values for {shape[-1]} channels "
+                           f"(input {fmt(shape)}); give one value or one per channel")
+
+
+def rescaling(p: dict, shapes: list[Shape]) -> LayerCost:
+    shape = shapes[0]
+    _per_channel("Rescaling", "scale", p["scale"], shape)
+    _per_channel("Rescaling", "offset", p["offset"], shape)
+    return LayerCost(shape, 0, 0, 2 * math.prod(shape))
+
+
+def normalization(p: dict, shapes: list[Shape]) -> LayerCost:
+    """Fixed mean and variance are constants; without them the layer keeps the statistics
+    `adapt()` learns: a mean and a variance per channel and a count (not trained)."""
+    shape = shapes[0]
+    mean, variance = p["mean"], p["variance"]
+    if bool(mean) != bool(variance):
+        raise ShapeProblem("Normalization: give both mean and variance, or neither (then "
+                           "adapt() learns them from data)")
+    if mean:
+        _per_channel("Normalization", "mean", mean, shape)
+        _per_channel("Normalization", "variance", variance, shape)
+    kept = 0 if mean else 2 * shape[-1] + 1
+    return LayerCost(shape, 0, kept, 2 * math.prod(shape))
+
+
+def layer_norm(p: dict, shapes: list[Shape]) -> LayerCost:
+    shape = shapes[0]
+    trainable = shape[-1] * (int(p.get("center", True)) + int(p.get("scale", True)))
+    return LayerCost(shape, trainable, 0, 4 * math.prod(shape))
 
 
 def batch_norm(p: dict, shapes: list[Shape]) -> LayerCost:

@@ -6,13 +6,14 @@ an editor (spin box with the valid range, combo box for choices), so the rules l
 
 from __future__ import annotations
 
+import math
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from .errors import ParameterError
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "swish", "gelu", "elu", "selu", "softplus",
-               "leaky_relu", "relu6", "hard_sigmoid", "softmax", "linear")
+               "leaky_relu", "relu6", "hard_sigmoid", "hard_swish", "softmax", "linear")
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal",
                 "lecun_uniform", "random_normal", "random_uniform", "zeros", "ones", "orthogonal")
 PADDINGS = ("valid", "same")
@@ -118,6 +119,8 @@ def _check(block: str, name: str, meta: dict, value: Any) -> Any:
                 isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
             raise ParameterError(block, name, "a list of whole numbers >= 1", value)
         return tuple(value)
+    if kind == "numbers":  # one number or one per channel; () where `low` allows none
+        return _numbers(block, name, meta, value)
     if kind in ("str", "dataset"):
         if not isinstance(value, str):
             raise bad
@@ -138,6 +141,29 @@ def _size(value: Any, meta: dict, bad: ParameterError) -> tuple[int, int]:
     if any(v < low or (high is not None and v > high) for v in value):
         raise bad
     return (int(value[0]), int(value[1]))
+
+
+MAX_NUMBERS = 4096
+
+
+def _numbers(block: str, name: str, meta: dict, value: Any) -> tuple[float, ...]:
+    """A number or a list of numbers (one per channel) as a tuple of floats; `low` is the
+    fewest allowed (0 lets the list be empty)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = [value]
+    fewest = int(meta["low"]) if meta["low"] is not None else 1
+    allowed = (f"a number or a list of {fewest} to {MAX_NUMBERS} finite numbers"
+               if fewest else f"a list of up to {MAX_NUMBERS} finite numbers (or none)")
+    if (not isinstance(value, (list, tuple)) or not fewest <= len(value) <= MAX_NUMBERS
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                       and math.isfinite(v) for v in value)):
+        raise ParameterError(block, name, allowed, value if len(repr(value)) < 80 else None)
+    return tuple(float(v) for v in value)
+
+
+def numbers_param(default: tuple, fewest: int = 1, doc: str = "") -> Any:
+    """One number, or one per channel (a Rescaling scale, a Normalization mean)."""
+    return param(tuple(default), fewest, None, doc=doc, kind="numbers")
 
 
 def size_param(default: int, low: int = 1, high: int = 15, doc: str = "") -> Any:

@@ -32,7 +32,7 @@ class ParamEditor:
         kind = field["kind"]
         build = {"int": self._int, "float": self._float, "bool": self._bool,
                  "choice": self._choice, "size": self._size, "str": self._str,
-                 "shape": self._shape}.get(kind, self._readonly)
+                 "shape": self._shape, "numbers": self._numbers}.get(kind, self._readonly)
         self.widget: QWidget = build()
         if field.get("doc"):
             self.widget.setToolTip(field["doc"])
@@ -126,6 +126,21 @@ class ParamEditor:
                 return edit.text()
         edit.editingFinished.connect(lambda: self.commit(parse()))
         self.set_value = lambda v: edit.setText(", ".join(map(str, v)))
+        self.get_value = parse
+        return edit
+
+    def _numbers(self) -> QWidget:
+        """One number or one per channel, comma-separated ("0.485, 0.456, 0.406")."""
+        edit = QLineEdit()
+        edit.setPlaceholderText("e.g. 0.5 or 0.485, 0.456, 0.406")
+
+        def parse() -> Any:
+            try:
+                return [float(p) for p in edit.text().split(",") if p.strip()]
+            except ValueError:
+                return edit.text()  # the model refuses it with its reason
+        edit.editingFinished.connect(lambda: self.commit(parse()))
+        self.set_value = lambda v: edit.setText(", ".join(repr(float(x)) for x in v))
         self.get_value = parse
         return edit
 

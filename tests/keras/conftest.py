@@ -29,7 +29,7 @@ def kinds_design() -> Design:
 
     last = g.add_block("input", {"height": 40, "width": 36, "channels": 2}, "image")
     add("conv2d", "conv_dilated", filters=8, kernel=(5, 3), padding="valid", dilation=2,
-        activation="tanh", use_bias=False, kernel_initializer="he_normal")
+        activation="tanh", use_bias=False, kernel_initializer="he_normal", groups=2)
     add("depthwise_conv2d", "depthwise", kernel=3, strides=2, padding="valid",
         depth_multiplier=2, activation="relu", use_bias=True)
     add("batch_norm", "norm", momentum=0.9, epsilon=1e-5, center=False, scale=True)
@@ -37,6 +37,18 @@ def kinds_design() -> Design:
     add("zero_padding2d", "pad", top=1, bottom=2, left=0, right=3)
     add("max_pool", "max_pool", pool_size=3, strides=1, padding="same")
     add("avg_pool", "avg_pool", pool_size=(2, 3), strides=(1, 2), padding="valid")
+    add("separable_conv2d", "sep", filters=6, kernel=(3, 5), strides=1, padding="same",
+        depth_multiplier=2, activation="relu", use_bias=False)
+    add("rescaling", "rescale", scale=[0.5, 2, 1, 1, 1, 0.25], offset=-1)
+    add("normalization", "norm_fixed", mean=0.5, variance=2.0, invert=True)
+    add("normalization", "norm_adapt")
+    add("layer_norm", "ln", epsilon=1e-5, center=False)
+    scaled = add("layer_scale", "ls", init_values=0.1)
+    add("elementwise", "plus3", operation="add", constant=3.0)
+    one_minus = add("elementwise", "one_minus", operation="subtract", constant=1,
+                    constant_first=True)
+    maxed = add("elementwise", "maxed", [scaled, one_minus], operation="maximum", inputs=2)
+    add("scaled_add", "damped", [scaled, maxed], scale=0.2)
     add("conv_bn_act", "cba", filters=12, kernel=1, strides=(1, 1), padding="valid",
         activation="swish", use_bias=True, kernel_initializer="lecun_normal")
     add("residual", "res_bottleneck", variant="bottleneck", filters=4, strides=1, expansion=2,

@@ -1,5 +1,6 @@
 """Run by test_export in a fresh process: build each exported script's model and print, as JSON,
-every layer's output shape, parameter count and Keras config (what the test compares)."""
+every layer's output shape, parameter count and Keras config, and each keras.ops call's class
+and shape (what the test compares)."""
 
 import importlib.util
 import json
@@ -16,8 +17,13 @@ def describe(path: str) -> dict:
     model = module.build_model()
     layers = {layer.name: {"shape": list(layer.output.shape[1:]), "params": layer.count_params(),
                            "config": layer.get_config()} for layer in model.layers}
+    import keras
+
+    operations = sorted([type(op).__name__, list(op.output.shape[1:])]
+                        for op in model.operations
+                        if not isinstance(op, keras.layers.Layer))  # keras.ops calls: x + 3.0
     return {"params": model.count_params(), "output": list(model.output.shape[1:]),
-            "layers": layers}
+            "layers": layers, "operations": operations}
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cnn_explorer.keras.build import BuildError, build_model
+from cnn_explorer.keras.operations import OPERATION_KINDS
 from cnn_explorer.model.files import Design
 from cnn_explorer.model.graph import Graph
 from cnn_explorer.model.kinds import KINDS
@@ -13,7 +14,8 @@ from cnn_explorer.model.kinds import KINDS
 CONFIG_KEYS = {
     "conv2d": {"filters": "filters", "kernel": "kernel_size", "strides": "strides",
                "padding": "padding", "dilation": "dilation_rate", "use_bias": "use_bias",
-               "activation": "activation", "kernel_initializer": "kernel_initializer"},
+               "activation": "activation", "kernel_initializer": "kernel_initializer",
+               "groups": "groups"},
     "depthwise_conv2d": {"kernel": "kernel_size", "strides": "strides", "padding": "padding",
                          "depth_multiplier": "depth_multiplier", "dilation": "dilation_rate",
                          "use_bias": "use_bias", "activation": "activation"},
@@ -28,6 +30,14 @@ CONFIG_KEYS = {
     "dropout": {"rate": "rate"},
     "reshape": {"target_shape": "target_shape"},
     "zero_padding2d": {"padding": "padding"},
+    "separable_conv2d": {"filters": "filters", "kernel": "kernel_size", "strides": "strides",
+                         "padding": "padding", "depth_multiplier": "depth_multiplier",
+                         "dilation": "dilation_rate", "use_bias": "use_bias",
+                         "activation": "activation"},
+    "normalization": {"invert": "invert"},
+    "layer_norm": {"epsilon": "epsilon", "center": "center", "scale": "scale"},
+    "layer_scale": {"init_values": "init_values", "projection_dim": "projection_dim"},
+    "scaled_add": {"scale": "scale"},
 }
 
 
@@ -61,10 +71,14 @@ def test_every_layer_has_the_designed_shape_and_parameter_count(designs, built):
         report = design.graph.report()
         model = built[name]
         assert model.count_params() == report.total_params, name
-        assert len(model.layers) == len(report.layers), name
+        assert len(model.operations) == len(report.layers), name
+        made = {op.name: op for op in model.operations}  # layers and keras.ops calls
         for layer in report.layers:
+            assert tuple(made[layer.name].output.shape[1:]) == layer.output_shape, layer.name
+            if layer.kind in OPERATION_KINDS:  # x + 3.0: no weights
+                assert layer.params_total == 0
+                continue
             keras_layer = model.get_layer(layer.name)
-            assert tuple(keras_layer.output.shape[1:]) == layer.output_shape, layer.name
             assert keras_layer.count_params() == layer.params_total, layer.name
             trainable = sum(int(w.numpy().size) for w in keras_layer.trainable_weights)
             assert trainable == layer.trainable, layer.name
@@ -74,12 +88,33 @@ def test_every_spec_parameter_reaches_the_keras_config(designs, built):
     checked = set()
     for name, design in designs.items():
         for layer in design.graph.report().layers:
+            if layer.kind in OPERATION_KINDS:
+                continue  # keras.ops calls have no config: test_operations_are_the_designed_ones
             config = built[name].get_layer(layer.name).get_config()
             for param, key in CONFIG_KEYS.get(layer.kind, {}).items():
+                if param == "groups" and param not in layer.params:
+                    continue  # composites' convolutions are ungrouped (Keras' default)
                 assert _actual(key, config[key]) == _expected(key, layer.params[param]), (
                     name, layer.name, param)
                 checked.add((layer.kind, param))
     assert {(k, p) for k, keys in CONFIG_KEYS.items() for p in keys} <= checked
+
+
+def test_operations_are_the_designed_ones(built):
+    """An elementwise block is the keras.ops call it names, on its tensors and constant in
+    the designed order."""
+    from keras import KerasTensor
+
+    calls = {op.name: op for op in built["every-kind"].operations}
+    found = {}
+    for name in ("plus3", "one_minus", "maxed"):
+        op = calls[name]
+        args = op._inbound_nodes[0].arguments.args
+        found[name] = (type(op).__name__,
+                       ["tensor" if isinstance(a, KerasTensor) else a for a in args])
+    assert found == {"plus3": ("Add", ["tensor", 3.0]),
+                     "one_minus": ("Subtract", [1.0, "tensor"]),
+                     "maxed": ("Maximum", ["tensor", "tensor"])}
 
 
 def test_non_default_conv_settings_end_up_in_keras(built):
@@ -153,7 +188,7 @@ def test_one_keras_row_serves_builder_exporter_and_importer():
     from cnn_explorer.model.kinds import KINDS
 
     layers = {k.name for k in KINDS.values() if not k.composite}
-    assert set(BY_KIND) == layers - {"input", "classifier", "opaque"}
+    assert set(BY_KIND) == layers - {"input", "classifier", "opaque", *OPERATION_KINDS}
     assert set(mapping.CANDIDATES) == set(BY_CLASS) | {"ReLU"}
     for row in BY_KIND.values():
         assert set(row.positional) <= set(row.args(_params_of(row.kind)))

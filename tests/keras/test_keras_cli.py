@@ -50,12 +50,14 @@ def test_import_keras_file_to_design(tmp_path, capsys):
     inputs = keras.Input((8, 8, 3), name="image")
     x = layers.Conv2D(4, 3, activation="relu", name="conv")(inputs)
     x = layers.Rescaling(2.0, name="double")(x)
+    x = layers.Cropping2D(1, name="crop")(x)  # no block: kept as an imported layer
     model = keras.Model(inputs, layers.Flatten(name="flat")(x))
     model.save(tmp_path / "small.keras")
     assert main(["import", str(tmp_path / "small.keras"), "-o", str(tmp_path / "d.json")]) == 0
     design = load_design(tmp_path / "d.json")
-    assert [b.kind for b in design.graph.blocks()] == ["input", "conv2d", "opaque", "flatten"]
-    assert "Rescaling x1" in capsys.readouterr().out
+    assert [b.kind for b in design.graph.blocks()] == ["input", "conv2d", "rescaling", "opaque",
+                                                       "flatten"]
+    assert "kept as imported layers: Cropping2D x1" in capsys.readouterr().out
     assert main(["import", str(tmp_path / "small.keras")]) == 0  # default: small.json
     assert (tmp_path / "small.json").exists()
 

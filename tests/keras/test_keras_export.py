@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cnn_explorer.keras.export import ExportError, export_python
+from cnn_explorer.keras.operations import CLASSES, OPERATION_KINDS
 from cnn_explorer.model.files import Design
 from cnn_explorer.model.graph import Graph
 from cnn_explorer.model.presets import build_preset
@@ -46,9 +47,16 @@ def test_exported_script_matches_design_layer_by_layer(designs, exported):
         assert got["params"] == report.total_params, name
         assert tuple(got["output"]) == out, name
         expected = {layer.name: (list(layer.output_shape), layer.params_total)
-                    for layer in report.layers}
+                    for layer in report.layers if layer.kind not in OPERATION_KINDS}
         actual = {n: (info["shape"], info["params"]) for n, info in got["layers"].items()}
         assert actual == expected, name
+        calls = sorted([_op_class(layer.params["operation"]), list(layer.output_shape)]
+                       for layer in report.layers if layer.kind in OPERATION_KINDS)
+        assert got["operations"] == calls, name
+
+
+def _op_class(operation: str) -> str:
+    return next(cls for cls, op in CLASSES.items() if op == operation)
 
 
 def test_exported_layers_have_the_same_keras_config_as_the_app_built(exported, built):

@@ -128,3 +128,24 @@ def test_totals_of_a_one_block_design_read_in_the_singular(window):
     assert "1 block, 1 layer" in text and "<b>0 FLOPs</b>" in text
     card = window.scene.cards[g.block_ids()[0]]
     assert card.shape_text == "(N, 8, 8, 3)" and card.count_text == "0 params"
+
+
+def test_per_channel_numbers_are_edited_as_text_and_checked(window):
+    """Rescaling's scale (one number or one per channel) is typed as a list; a bad list is
+    refused with the model's reason and the block keeps its value."""
+    conv = window.document.graph.find("conv1").id
+    bid = window.controller.add_after("rescaling", conv)
+    window.scene.select_block(bid)
+    form = window.inspector.form
+    scale = form.editors["scale"]
+    assert scale.widget.text() == repr(1 / 255)
+    scale.widget.setText("0.5, 0.25")
+    scale.widget.editingFinished.emit()
+    window.document.flush()
+    assert tuple(window.document.graph.block(bid).params["scale"]) == (0.5, 0.25)
+    problems = [p.message for p in window.document.report().problems if p.block_id == bid]
+    assert problems and "2 scale values for 16 channels" in problems[0]
+    scale.widget.setText("half")
+    scale.widget.editingFinished.emit()
+    assert "scale must be" in form.error.text()
+    assert tuple(window.document.graph.block(bid).params["scale"]) == (0.5, 0.25)
