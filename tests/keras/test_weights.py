@@ -21,9 +21,8 @@ from cnn_explorer.model.files import load_design, save_design
 from cnn_explorer.model.settings import RunSettings
 
 # keras.applications models checked with their weights (weights=None: random, and equal is
-# equal). MobileNetV3Small and ConvNeXtTiny join this list once their layers import (issue 11
-# part 1); random BN statistics are set so that batch norm's moving averages matter too.
-APPLICATIONS = ("ResNet50",)
+# equal); random BN statistics are set so that batch norm's moving averages matter too.
+APPLICATIONS = ("ResNet50", "MobileNetV3Small", "ConvNeXtTiny")
 BATCH = np.random.RandomState(0).rand(4, 32, 32, 3).astype("float32")
 
 
