@@ -65,8 +65,8 @@ def run_once(app, depth: int, width: int, seed: int, seconds: float, speed=None)
     n = len(gap)
     return {"seed": seed, "estimate": plan.seconds, "wall": wall, "status": ended[0],
             "steps": (len(plain), len(residual)),
-            "plain": float(smoothed_error(plain)[n - 1]) if n else float("nan"),
-            "residual": float(smoothed_error(residual)[n - 1]) if n else float("nan"),
+            "plain": float(smoothed_error(plain)[-1]) if len(plain) else float("nan"),
+            "residual": float(smoothed_error(residual)[-1]) if len(residual) else float("nan"),
             "gap": float(gap[-1]) if n else float("nan"), **opened,
             "speed": session.speed, "describe": plan.describe()}
 
@@ -98,7 +98,8 @@ def main() -> int:
         print(f"  took {r['wall']:.1f} s ({r['status']}; estimate {r['estimate']:.0f} s, ratio "
               f"{r['wall'] / r['estimate']:.2f}), steps {r['steps'][0]}+{r['steps'][1]}; "
               f"final smoothed training error plain {r['plain']:.3f}, residual "
-              f"{r['residual']:.3f}, gap {r['gap']:.3f}; gap > {DEGRADATION_GAP} first: {opened}"
+              f"{r['residual']:.3f} (each at its last step), gap at the last common step "
+              f"{r['gap']:.3f}; gap > {DEGRADATION_GAP} first: {opened}"
               f"; measured {speed.flop_rate / 1e9:.2f} GFLOP/s, start-up {speed.startup_s:.1f} s",
               flush=True)
     return 0

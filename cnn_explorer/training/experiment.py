@@ -9,7 +9,8 @@ net is deep and narrow enough that its gradient cannot reach the first layers, a
 residual one learns fast. Depth 20 at width 8 (8/16/32 channels, batch norm on) on the bundled
 sample parts the two training-error curves by more than the diagnosis's DEGRADATION_GAP
 within the first ~100 steps of batch 32 (benchmarks/degradation_time.py measures it); 16
-channels show the same gap at about 3x the time a step.
+channels show the same gap at about 3x the time a step. Start-up (building the model and
+tracing its instrumented step) costs as much as ~100 steps, so each net trains 150 steps.
 """
 
 from __future__ import annotations
@@ -27,15 +28,15 @@ from cnn_explorer.model.settings import RunSettings
 EXPERIMENT = ("plain-deep", "residual-deep")
 WIDTH = 8  # channels of the first stage (then 16, 32): narrow nets show the gap sooner
 BATCH_SIZE = 32  # many small steps: the curves part within the first few hundred
-STEPS = 250  # steps each net trains (both see the same images in the same order)
+STEPS = 150  # steps each net trains (both see the same images in the same order)
 EPOCHS = 5  # the steps spread over this many passes of a subset of the data
 VALIDATION_SPLIT = 0.1
-# Training FLOP/s of one run on a busy 2-core laptop CPU, counted as 3x the forward FLOPs
-# (forward + backward), before this machine has measured its own (measured here: about
-# 0.6-1.2 GFLOP/s for width 8 under load; a free core does ~2x that).
-DEFAULT_FLOP_RATE = 1.0e9
+# Training FLOP/s of one run on a busy 2-core CPU, counted as 3x the forward FLOPs (forward +
+# backward), until this machine has measured its own (benchmarks/degradation_time.py measured
+# 3.7 GFLOP/s for width 8 on 2 shared cores under a load of 8).
+DEFAULT_FLOP_RATE = 4.0e9
 SMOOTHING = 20  # steps in the trailing mean of the plotted training error
-DEFAULT_STARTUP_S = 8.0  # build, first-step tracing and the activation probe, per run
+DEFAULT_STARTUP_S = 20.0  # build, first-step tracing and the activation probe, per run
 TRAIN_FLOPS_PER_FORWARD = 3  # the backward pass costs about twice the forward one
 
 

@@ -68,7 +68,8 @@ class ActivationHistoryPlot(pg.PlotWidget):
                         "the values. Bands collapsing onto 0 mean dead ReLUs; onto 0 or 1 "
                         "(sigmoid), saturation.")
         self.history, self.block_id, self._drawn = None, "", -1
-        self.lines = [(self.plot(pen=None), self.plot(pen=None)) for _ in BANDS]
+        edge = pg.mkPen((40, 90, 200, 90), width=1)  # a drawn edge: the fill follows it
+        self.lines = [(self.plot(pen=edge), self.plot(pen=edge)) for _ in BANDS]
         self.fills = []
         for (low, high), (_, _, alpha) in zip(self.lines, BANDS):
             fill = pg.FillBetweenItem(low, high, brush=pg.mkBrush(40, 90, 200, alpha))
