@@ -86,9 +86,9 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication([])
     width = args.width or WIDTH
-    print(f"plain-{args.depth} vs residual-{args.depth}, width {width}, budget {args.seconds:.0f} s,"
-          f" {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; gap threshold "
-          f"{DEGRADATION_GAP:.0%}")
+    print(f"plain-{args.depth} vs residual-{args.depth}, width {width}, budget "
+          f"{args.seconds:.0f} s, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; "
+          f"gap threshold {DEGRADATION_GAP:.0%}")
     speed = None
     for seed in (int(s) for s in args.seeds.split(",")):
         r = run_once(app, args.depth, width, seed, args.seconds, speed)

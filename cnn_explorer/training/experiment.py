@@ -183,8 +183,9 @@ def gap_report(histories: Sequence, labels: tuple[str, str]) -> str:
     if not len(gap):
         return "The two runs recorded no common steps."
     opened = gap_opened_at(gap, DEGRADATION_GAP)
-    ends = (f"Training error at step {len(gap)}: {labels[0]} {smoothed_error(plain)[len(gap) - 1]:.1%}"
-            f", {labels[1]} {smoothed_error(residual)[len(gap) - 1]:.1%}.")
+    last = len(gap) - 1
+    ends = (f"Training error at step {len(gap)}: {labels[0]} {smoothed_error(plain)[last]:.1%}"
+            f", {labels[1]} {smoothed_error(residual)[last]:.1%}.")
     if opened is None:
         return ends + f" The gap never exceeded {DEGRADATION_GAP:.0%}."
     return ends + (f" The plain net trains worse: the gap passed {DEGRADATION_GAP:.0%} at step "
