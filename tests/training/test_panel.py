@@ -143,3 +143,31 @@ def test_plain_vs_residual_trains_both_and_overlays_them(qtbot, tiny_design, tmp
         assert len(error_curve.getData()[0]) == 2  # two steps each, batches of 32
         assert len(profile_curve.getData()[0]) >= 8  # one point per conv/dense layer
     assert len(list(tmp_path.glob("*/run.jsonl"))) == 2
+
+
+def test_the_experiment_says_beforehand_how_long_it_will_take(qtbot, tiny_design):
+    import re
+
+    from cnn_explorer.training.experiment import Throughput
+    from cnn_explorer.ui.training.panel import TrainingPanel
+
+    design = tiny_design()
+    panel = TrainingPanel(lambda: design)
+    qtbot.addWidget(panel)
+
+    def seconds() -> int:
+        found = re.search(r"~(\d+) s", panel.degradation_button.text())
+        assert found, panel.degradation_button.text()
+        return int(found.group(1))
+
+    panel.depth.setValue(20)
+    at_20 = seconds()
+    assert "first guess" in panel.degradation_button.toolTip()
+    panel.depth.setValue(56)
+    assert seconds() > at_20  # a deeper pair takes longer
+    panel.depth.setValue(21)  # not 6n+2: no estimate, and the reason
+    assert "Cannot run the experiment" in panel.degradation_button.toolTip()
+    panel.depth.setValue(20)
+    panel.session.speed = Throughput(Throughput().flop_rate * 10, 1.0, measured=True)
+    panel.session.run_finished.emit("finished", "")  # a run measured this machine's speed
+    assert seconds() < at_20 and "this machine" in panel.degradation_button.toolTip()
