@@ -65,7 +65,9 @@ HEADER = '''"""{title}: a CNN exported by CNN Explorer ({params:,} parameters, o
 
 Run `python {filename}` to train it on {dataset} with the design's run settings; it uses every
 GPU it sees (tf.distribute.MirroredStrategy) and the default strategy otherwise, so the same
-file runs on a laptop and on a multi-GPU machine. `build_model()` alone needs only Keras.
+file runs on a laptop and on a multi-GPU machine. On a cluster, start it on every machine with
+TF_CONFIG naming all the workers and this one's index: it then trains as one model across them
+(tf.distribute.MultiWorkerMirroredStrategy). `build_model()` alone needs only Keras.
 """
 
 import argparse
@@ -80,9 +82,9 @@ RUN_SETTINGS = {settings}
 MAIN = '''
 
 def load_data(name, image_shape):
-    """CIFAR-10/100 from tensorflow-datasets, scaled to [0, 1] (resized if the input differs)."""
+    """CIFAR-10/100 from tensorflow-datasets, or a local .npz (x_train, y_train, x_test,
+    y_test; uint8 images), scaled to [0, 1] (resized if the input differs)."""
     import tensorflow as tf
-    import tensorflow_datasets as tfds
 
     def prepare(image, label):
         image = tf.cast(image, tf.float32) / 255.0
@@ -90,8 +92,101 @@ def load_data(name, image_shape):
             image = tf.image.resize(image, image_shape[:2])
         return image, label
 
-    train, test = tfds.load(name, split=["train", "test"], as_supervised=True)
+    if name.endswith(".npz"):
+        import numpy as np
+
+        with np.load(name, allow_pickle=False) as d:
+            train, test = ((d[f"x_{{part}}"], d[f"y_{{part}}"].astype("int64"))
+                           for part in ("train", "test"))
+        train, test = (tf.data.Dataset.from_tensor_slices(part) for part in (train, test))
+    else:
+        import tensorflow_datasets as tfds
+
+        train, test = tfds.load(name, split=["train", "test"], as_supervised=True)
     return train.map(prepare), test.map(prepare)
+
+
+def choose_strategy():
+    """Several workers in TF_CONFIG: MultiWorkerMirroredStrategy; several GPUs: Mirrored;
+    otherwise the default. Call it first: a multi-worker strategy must precede other ops."""
+    import json
+    import os
+
+    import tensorflow as tf
+
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{{}}").get("cluster", {{}})
+    if len(cluster.get("worker", [])) + len(cluster.get("chief", [])) > 1:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if len(tf.config.list_physical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def fit_across_workers(strategy, model, train, epochs, steps):
+    """Keras 3's `fit` cannot yet drive MultiWorkerMirroredStrategy (keras-team/keras#20585):
+    this loop runs the model's own `train_step` on every replica, as `fit` does on GPUs."""
+    import tensorflow as tf
+
+    data = strategy.experimental_distribute_dataset(train)
+
+    @tf.function
+    def step(batch):
+        logs = strategy.run(model.train_step, args=(batch,))
+        return {{k: strategy.reduce("MEAN", v, axis=None) for k, v in logs.items()}}
+
+    for epoch in range(epochs):
+        for k, batch in enumerate(data):
+            if steps and k >= steps:
+                break
+            logs = step(batch)
+        print(f"epoch {{epoch + 1}}/{{epochs}}: "
+              + ", ".join(f"{{k}} {{float(v):.4f}}" for k, v in logs.items()))
+    average_statistics(strategy, model)
+
+
+def average_statistics(strategy, model):
+    """Batch norm's moving statistics are each worker's own (the trainable weights agree after
+    every step): average them across the workers, so all end with the same model."""
+    import tensorflow as tf
+
+    stats = [v for v in model.non_trainable_variables if "float" in str(v.dtype)]
+
+    @tf.function
+    def mean_of_workers():
+        local = strategy.run(lambda: [tf.identity(v.value) for v in stats])
+        return [strategy.reduce("MEAN", value, axis=None) for value in local]
+
+    for variable, mean in zip(stats, mean_of_workers() if stats else []):
+        variable.assign(mean)
+
+
+def evaluate_here(model, data, steps):
+    """Loss and accuracy on this worker alone (every worker holds the same weights)."""
+    import tensorflow as tf
+
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    count, hits, loss = 0, 0, 0.0
+    for k, (x, y) in enumerate(data):
+        if steps and k >= steps:
+            break
+        probs = model(x, training=False)
+        loss += float(loss_fn(y, probs)) * len(y)
+        hits += int(tf.reduce_sum(tf.cast(tf.argmax(probs, -1) == tf.cast(y, tf.int64), "int32")))
+        count += len(y)
+    return loss / max(count, 1), hits / max(count, 1)
+
+
+def weights_path(path, strategy):
+    """Worker 0 (the chief) saves to `path`; every other worker to a path of its own."""
+    import os
+
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task = getattr(resolver, "task_id", 0) or 0
+    if not task:
+        return path
+    folder, name = os.path.split(path)
+    stem, dot, ext = name.partition(".")
+    return os.path.join(folder, f"{{stem}}.worker{{task}}{{dot}}{{ext}}")
 
 
 def augment(image, label):
@@ -108,20 +203,31 @@ def augment(image, label):
 
 
 def main():
+    import hashlib
+
     import tensorflow as tf
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=["cifar10", "cifar100"], default=DATASET)
+    parser.add_argument("--dataset", default=DATASET,
+                        help="cifar10, cifar100 or a local .npz file (x_train, y_train, ...)")
     parser.add_argument("--epochs", type=int, default=RUN_SETTINGS["epochs"])
     parser.add_argument("--batch-size", type=int, default=RUN_SETTINGS["batch_size"],
-                        help="global batch size, split across the GPUs")
+                        help="global batch size, split across the GPUs and workers")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="at most this many steps an epoch (a quick trial)")
+    parser.add_argument("--save-weights", default="",
+                        help="write the trained weights here (a .weights.h5 file; workers "
+                             "other than worker 0 add .workerN to the name)")
     args = parser.parse_args()
+    if not args.dataset.endswith(".npz") and args.dataset not in ("cifar10", "cifar100"):
+        parser.error("--dataset: cifar10, cifar100 or a .npz file")
+    strategy = choose_strategy()
     settings = dict(RUN_SETTINGS, epochs=args.epochs, batch_size=args.batch_size)
     keras.utils.set_random_seed(settings["seed"])
     gpus = tf.config.list_physical_devices("GPU")
-    strategy = (tf.distribute.MirroredStrategy() if len(gpus) > 1
-                else tf.distribute.get_strategy())
-    print(f"{{len(gpus)}} GPU(s) visible: {{type(strategy).__name__}}, "
+    name = ("MultiWorkerMirroredStrategy" if isinstance(
+        strategy, tf.distribute.MultiWorkerMirroredStrategy) else type(strategy).__name__)
+    print(f"{{len(gpus)}} GPU(s) visible: {{name}}, "
           f"{{strategy.num_replicas_in_sync}} replica(s)")
     with strategy.scope():
         model = build_model()
@@ -138,12 +244,28 @@ def main():
     batch = settings["batch_size"]
     train = train.batch(batch).prefetch(tf.data.AUTOTUNE)
     val, test = val.batch(batch), test.batch(batch)
+    steps = total_steps(n_train - n_val, settings)
+    if args.steps:
+        steps = min(steps, args.steps * settings["epochs"])
     with strategy.scope():
-        model.compile(optimizer=make_optimizer(settings, total_steps(n_train - n_val, settings)),
+        model.compile(optimizer=make_optimizer(settings, steps),
                       loss=make_loss(settings), metrics=["accuracy"])
-    model.fit(train, validation_data=val if n_val else None, epochs=settings["epochs"])
-    loss, accuracy = model.evaluate(test)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        options = tf.data.Options()  # every worker reads the data and takes its share
+        policy = tf.data.experimental.AutoShardPolicy.DATA
+        options.experimental_distribute.auto_shard_policy = policy
+        fit_across_workers(strategy, model, train.with_options(options), settings["epochs"],
+                           args.steps)
+        loss, accuracy = evaluate_here(model, test, args.steps)
+    else:
+        model.fit(train, validation_data=val if n_val else None, epochs=settings["epochs"],
+                  steps_per_epoch=args.steps, validation_steps=args.steps)
+        loss, accuracy = model.evaluate(test, steps=args.steps)
     print(f"test loss {{loss:.4f}}, test accuracy {{accuracy:.4f}}")
+    digest = hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest()
+    print(f"weights sha256 {{digest}}")
+    if args.save_weights:
+        model.save_weights(weights_path(args.save_weights, strategy))
 
 
 if __name__ == "__main__":

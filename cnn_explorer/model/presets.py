@@ -89,15 +89,15 @@ def _cifar_depth(depth: int, per_block: int) -> int:
 
 def resnet_cifar(g: Graph, depth: int = 20, classes: int = 10, se_ratio: int = 0,
                  batch_norm: bool = True, activation: str = "relu",
-                 activation_after_add: bool = True) -> None:
-    """The ResNet paper's CIFAR nets: a 3x3 stem, three stages of 16/32/64 channels."""
+                 activation_after_add: bool = True, width: int = 16) -> None:
+    """The ResNet paper's CIFAR nets: a 3x3 stem, three stages of 16/32/64 channels (width)."""
     n = _cifar_depth(depth, 2)
     c = Chain(g)
     if batch_norm:
-        c.add("conv_bn_act", "stem", filters=16, activation=activation)
+        c.add("conv_bn_act", "stem", filters=width, activation=activation)
     else:
-        c.add("conv2d", "stem", filters=16, activation=activation)
-    for stage, filters in enumerate((16, 32, 64), start=1):
+        c.add("conv2d", "stem", filters=width, activation=activation)
+    for stage, filters in enumerate((width, 2 * width, 4 * width), start=1):
         for b in range(1, n + 1):
             strides = 2 if stage > 1 and b == 1 else 1
             c.add("residual", f"stage{stage}_block{b}", filters=filters, strides=strides,
@@ -108,13 +108,13 @@ def resnet_cifar(g: Graph, depth: int = 20, classes: int = 10, se_ratio: int = 0
 
 
 def plain_deep(g: Graph, depth: int = 20, classes: int = 10, batch_norm: bool = True,
-               activation: str = "relu") -> None:
+               activation: str = "relu", width: int = 16) -> None:
     """ResNet's plain counterpart: the same layers without shortcuts (degradation problem)."""
     n = _cifar_depth(depth, 2)
     c = Chain(g)
     kind = "conv_bn_act" if batch_norm else "conv2d"
-    c.add(kind, "stem", filters=16, activation=activation)
-    for stage, filters in enumerate((16, 32, 64), start=1):
+    c.add(kind, "stem", filters=width, activation=activation)
+    for stage, filters in enumerate((width, 2 * width, 4 * width), start=1):
         for i in range(1, 2 * n + 1):
             strides = 2 if stage > 1 and i == 1 else 1
             c.add(kind, f"stage{stage}_conv{i}", filters=filters, strides=strides,
@@ -238,6 +238,7 @@ def _classes(default: int) -> Knob:
 _DEPTH_DOC = "layers with weights; CIFAR ResNets take 6n+2"
 _ACTIVATION = Knob("activation", "relu", choices=ACTIVATIONS, doc="every hidden activation")
 _BATCH_NORM = Knob("batch_norm", True, doc="without it, deep plain nets stop learning")
+_WIDTH = Knob("width", 16, 4, 256, 4, doc="channels of the first stage (then 2x, 4x)")
 
 
 @dataclass(frozen=True)
@@ -301,11 +302,12 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            fast_cifar, (Knob("width", 32, 8, 256, 8, doc="channels of the first block (x2, x4)"),
                         _classes(10)), fast_cifar_settings),
     Preset("plain-deep", "plain net of depth N (no shortcuts): shows the degradation problem",
-           plain_deep, (_depth(20), _classes(10), _BATCH_NORM, _ACTIVATION)),
+           plain_deep, (_depth(20), _classes(10), _BATCH_NORM, _ACTIVATION, _WIDTH)),
     Preset("residual-deep", "residual net of depth N: the same layers plus identity shortcuts "
            "(no activation after the add)", resnet_cifar,
            (_depth(20), _classes(10), _BATCH_NORM, _ACTIVATION,
-            Knob("activation_after_add", False, doc="on: ReLU after the add, as in ResNet"))),
+            Knob("activation_after_add", False, doc="on: ReLU after the add, as in ResNet"),
+            _WIDTH)),
 ]}
 
 

@@ -67,3 +67,17 @@ def feature_maps(checkpoint: str | Path, block_id: str, data: DataArrays,
     return FeatureMaps(image, data.class_names[int(data.y_test[index])],
                        design.graph.block(block_id).name, out[..., :MAX_CHANNELS],
                        out.shape[-1])
+
+
+def activation_bands(steps: list[int], activations: list[dict], block_id: str
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, percentiles (steps, len(signals.QUANTILES))) of one block's activations over a
+    run: what the probe recorded every few steps (RunHistory.activation_steps/.activations)."""
+    rows = [(step, stats[block_id]["q"]) for step, stats in zip(steps, activations)
+            if len(stats.get(block_id, {}).get("q", ())) > 0]
+    if not rows:
+        return np.zeros(0), np.zeros((0, 0))
+    width = len(rows[-1][1])
+    rows = [(step, q) for step, q in rows if len(q) == width]
+    return (np.asarray([step for step, _ in rows], float),
+            np.asarray([q for _, q in rows], float))

@@ -29,6 +29,8 @@ class RunHistory(RunListener):
         self._grad = np.zeros((0, 0))
         self._weight = np.zeros((0, 0))
         self._m = 0
+        self.activation_steps: list[int] = []  # steps with activation statistics (every k)
+        self.activations: list[dict] = []  # {block id: statistics} at each of those steps
         self.version = 0  # bumps on every change, so a timer redraws only when needed
 
     # --- listener -------------------------------------------------------------------------
@@ -53,6 +55,9 @@ class RunHistory(RunListener):
                 self._weight[self._m, :len(s.weight_norms)] = s.weight_norms
                 self._norm_steps[self._m] = s.step
                 self._m += 1
+            if s.activations:
+                self.activation_steps.append(s.step)
+                self.activations.append(s.activations)
         self.version += 1
 
     def on_epoch(self, epoch: EpochRecord) -> None:

@@ -20,6 +20,12 @@ SATURATING = {"sigmoid", "tanh", "hard_sigmoid"}
 # |t| > 0.98: the unit then passes back under 2-4% of its best gradient (Glorot & Bengio 2010
 # watched saturated sigmoid layers stall training in exactly this regime).
 SIGMOID_EDGE, TANH_EDGE = 0.02, 0.98
+# The distribution over time (the feature maps view): these percentiles of each block's
+# activations, read on an evenly strided sample of at most QUANTILE_SAMPLE values a layer,
+# so a probe costs microseconds more whatever the block's size (TensorBoard's distributions
+# dashboard draws the same bands).
+QUANTILES = (1, 10, 25, 50, 75, 90, 99)
+QUANTILE_SAMPLE = 4096
 
 
 def activation_of(layer: object) -> str:
@@ -61,9 +67,26 @@ class ActivationProbe:
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
         per_block: dict[str, list[dict]] = {}
+        samples: dict[str, list[np.ndarray]] = {}
         for block, (_, fn), out in zip(self.blocks, self.layers, outputs):
-            per_block.setdefault(block, []).append(layer_stats(np.asarray(out), fn))
-        return {block: merge(items) for block, items in per_block.items()}
+            a = np.asarray(out)
+            per_block.setdefault(block, []).append(layer_stats(a, fn))
+            samples.setdefault(block, []).append(strided_sample(a))
+        return {block: dict(merge(items), q=quantiles(np.concatenate(samples[block])))
+                for block, items in per_block.items()}
+
+
+def strided_sample(a: np.ndarray, size: int = QUANTILE_SAMPLE) -> np.ndarray:
+    """At most `size` values of `a`, evenly spaced through it (every image and channel)."""
+    flat = a.reshape(-1)
+    return flat[::max(1, -(-len(flat) // size))]
+
+
+def quantiles(values: np.ndarray) -> list[float]:
+    """The QUANTILES percentiles of the values, rounded for the run log."""
+    if not len(values):
+        return []
+    return [round(float(v), 6) for v in np.percentile(values, QUANTILES)]
 
 
 def layer_stats(a: np.ndarray, fn: str) -> dict:

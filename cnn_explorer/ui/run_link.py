@@ -129,6 +129,7 @@ class RunLink(QObject):
             return
         if self.feature_maps is not None:
             self.feature_maps.close()
-        self.feature_maps = FeatureMapsDialog(info.checkpoint, selected[0], info.dataset,
-                                              self.window)
+        self.feature_maps = FeatureMapsDialog(
+            info.checkpoint, selected[0], info.dataset, self.window, history,
+            self.document.graph.block(selected[0]).name)
         self.feature_maps.show()

@@ -124,7 +124,8 @@ def test_plain_vs_residual_trains_both_and_overlays_them(qtbot, tiny_design, tmp
     qtbot.addWidget(panel)
     panel.session.runs_dir = tmp_path
     panel.depth.setValue(8)
-    panel.form.replace(subset=96, validation_split=0.33, batch_size=32, epochs=1)
+    panel.form.replace(subset=96, epochs=1, batch_size=128)  # the experiment's own recipe wins
+    panel.session.experiment_steps = 2  # a test keeps the experiment short
     with qtbot.waitSignal(panel.session.run_finished, timeout=180_000) as finished:
         panel.degradation_button.click()
     panel.stop_and_join()
@@ -132,11 +133,41 @@ def test_plain_vs_residual_trains_both_and_overlays_them(qtbot, tiny_design, tmp
     histories = panel.session.histories
     assert [h.info.label for h in histories] == ["plain-8", "residual-8"]
     assert [h.status for h in histories] == ["finished", "finished"]
+    assert [h.info.batch_size for h in histories] == [32, 32]
+    assert "estimated" in panel.status.toolTip() and "step 2:" in panel.status.toolTip()
     # the colours are residual-8's (the last net trained), and the legend says whose
     assert panel.session.last_colouring.run == "residual-8"
     assert panel.legend.caption().startswith("residual-8, step")
     panel.degradation.redraw()
     for error_curve, profile_curve in panel.degradation._curves:
-        assert len(error_curve.getData()[0]) == 2  # 64 images / 32: two steps each
+        assert len(error_curve.getData()[0]) == 2  # two steps each, batches of 32
         assert len(profile_curve.getData()[0]) >= 8  # one point per conv/dense layer
     assert len(list(tmp_path.glob("*/run.jsonl"))) == 2
+
+
+def test_the_experiment_says_beforehand_how_long_it_will_take(qtbot, tiny_design):
+    import re
+
+    from cnn_explorer.training.experiment import Throughput
+    from cnn_explorer.ui.training.panel import TrainingPanel
+
+    design = tiny_design()
+    panel = TrainingPanel(lambda: design)
+    qtbot.addWidget(panel)
+
+    def seconds() -> int:
+        found = re.search(r"~(\d+) s", panel.degradation_button.text())
+        assert found, panel.degradation_button.text()
+        return int(found.group(1))
+
+    panel.depth.setValue(20)
+    at_20 = seconds()
+    assert "first guess" in panel.degradation_button.toolTip()
+    panel.depth.setValue(56)
+    assert seconds() > at_20  # a deeper pair takes longer
+    panel.depth.setValue(21)  # not 6n+2: no estimate, and the reason
+    assert "Cannot run the experiment" in panel.degradation_button.toolTip()
+    panel.depth.setValue(20)
+    panel.session.speed = Throughput(Throughput().flop_rate * 10, 1.0, measured=True)
+    panel.session.run_finished.emit("finished", "")  # a run measured this machine's speed
+    assert seconds() < at_20 and "this machine" in panel.degradation_button.toolTip()

@@ -199,6 +199,8 @@ def test_feature_maps_of_the_selected_block_after_a_run(window, panel, qtbot):
     assert dialog.result.maps.shape == (h, w, filters) and dialog.tile_count() == filters
     assert dialog.windowTitle() == f"Feature maps of {conv.name}"
     assert f"{filters} channels of {h}x{w}" in dialog.caption.text()
+    assert dialog.activity.points() >= 1  # the run's probe at step 1, over time
+    assert conv.name in dialog.activity.plotItem.titleLabel.text
     first = dialog.result
     dialog.index.setValue(5)  # another test image: other maps
     qtbot.waitUntil(lambda: dialog.result is not first, timeout=60_000)

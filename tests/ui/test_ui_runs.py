@@ -167,7 +167,7 @@ def test_stop_reads_stopped_and_another_design_starts_with_empty_plots(window, p
 def test_the_experiment_colours_are_labelled_and_never_painted_on_another_design(
         window, panel, qtbot):
     panel.depth.setValue(8)
-    small(panel, subset=48, validation_split=0.33)
+    panel.session.experiment_steps = 2  # the experiment sizes itself; a test keeps it short
     seen: list = []
     panel.session.colouring.connect(lambda c: seen.append(window.view.legend.isVisible()))
     with qtbot.waitSignal(panel.session.run_finished, timeout=RUN_TIMEOUT_MS) as finished:

@@ -64,6 +64,7 @@ class TrainingPanel(QWidget):
         self._build()
         self._wire()
         self.load_settings_from_design()
+        self.estimate_experiment()
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self.redraw)
@@ -90,9 +91,7 @@ class TrainingPanel(QWidget):
         self.batch_norm.setChecked(True)
         self.batch_norm.setToolTip("Batch norm in both nets of the experiment (off + sigmoid "
                                    "override shows vanishing gradients)")
-        self.degradation_button = self._button(
-            "Plain vs residual", self.start_degradation,
-            "Train plain-N and residual-N on the same data and settings, overlaid")
+        self.degradation_button = self._button("Plain vs residual", self.start_degradation)
         buttons = QHBoxLayout()
         for w in (self.train_button, self.pause_button, self.stop_button,
                   self.degradation_button, self.depth, self.batch_norm, self._runs_menu()):
@@ -190,6 +189,9 @@ class TrainingPanel(QWidget):
         self.diagnosis.blocks_selected.connect(self.plots.emphasise)
         self.diagnosis.reference_cleared.connect(lambda: self.set_reference(None))
         self.form.dataset.currentTextChanged.connect(lambda _text: self.check_design())
+        self.depth.valueChanged.connect(lambda _v: self.estimate_experiment())
+        self.batch_norm.toggled.connect(lambda _on: self.estimate_experiment())
+        s.run_finished.connect(lambda *_a: self.estimate_experiment())  # measured speed
 
     # --- state ---------------------------------------------------------------------------
     def load_settings_from_design(self) -> None:
@@ -284,6 +286,20 @@ class TrainingPanel(QWidget):
             return False
         return self.session.start_experiment(settings, self.depth.value(),
                                              self.batch_norm.isChecked())
+
+    def estimate_experiment(self) -> str:
+        """Say on the experiment's button, before it starts, how long it will take here."""
+        try:
+            plan = self.session.plan_experiment(self.form.settings(), self.depth.value(),
+                                                self.batch_norm.isChecked())
+        except Exception as exc:  # a depth the presets refuse: the tooltip says why
+            text, label = f"Cannot run the experiment at this depth: {exc}", "Plain vs residual"
+        else:
+            text, label = plan.describe(), f"Plain vs residual (~{plan.seconds:.0f} s)"
+        self.degradation_button.setText(label)
+        self.degradation_button.setToolTip("Train plain-N and residual-N on the same data, "
+                                           "overlaid: " + text)
+        return text
 
     def ask_for_dataset(self, name: str, reason: str) -> str | None:
         """The chosen dataset cannot be had: offer the bundled sample or a local file."""

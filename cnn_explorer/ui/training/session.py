@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -21,6 +20,14 @@ from cnn_explorer.model.files import Design
 from cnn_explorer.model.graph import Graph
 from cnn_explorer.model.settings import RunSettings
 from cnn_explorer.training.availability import availability, dataset_classes
+from cnn_explorer.training.experiment import (
+    STEPS,
+    WIDTH,
+    ExperimentPlan,
+    Throughput,
+    gap_report,
+    plan_experiment,
+)
 from cnn_explorer.training.history import RunHistory
 from cnn_explorer.training.records import (
     EpochRecord,
@@ -32,56 +39,12 @@ from cnn_explorer.training.records import (
 from cnn_explorer.training.runlog import export_metrics_csv, read_run_log
 from cnn_explorer.ui.gradient import GradientColouring
 from cnn_explorer.ui.jobs import Job
+from cnn_explorer.ui.training.hurdles import Hurdle, blocking, design_classes, hurdle
 from cnn_explorer.ui.training.worker import TrainJob, TrainWorker, dataset_job
 
+__all__ = ["Hurdle", "TrainingSession", "blocking", "design_classes", "hurdle", "same_network"]
+
 COLOURS_EVERY_S = 0.2  # the canvas recolours at most 5 times a second
-EXPERIMENT = ("plain-deep", "residual-deep")
-
-
-@dataclass(frozen=True)
-class Hurdle:
-    """Why the design cannot train yet, the block to show, and a one-click fix if there is one."""
-
-    message: str
-    block_id: str | None = None
-    fix: tuple[str, str, int] | None = None  # (block id, parameter, value)
-    fix_text: str = ""
-    blocks_training: bool = True  # False: flagged, but a run would still be sound
-
-
-def design_classes(design: Design) -> tuple[str, str, int] | None:
-    """(block id, class-count parameter, classes) of the design's single classifier output."""
-    report = design.graph.report()
-    if len(report.output_ids) != 1:
-        return None
-    bid = report.output_ids[0]
-    params = design.graph.block(bid).params
-    for name in ("classes", "units"):
-        if isinstance(params.get(name), int):
-            return bid, name, params[name]
-    return None
-
-
-def hurdle(design: Design, settings: RunSettings) -> Hurdle | None:
-    """The first reason this design cannot train on these settings, or None."""
-    problems = design.graph.report().problems
-    if problems:
-        first = problems[0]
-        name = design.graph.block(first.block_id).name if first.block_id else "the design"
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        return Hurdle(f"Fix the design first: {name}: {first.message}{more}", first.block_id)
-    wanted, have = dataset_classes(settings.dataset), design_classes(design)
-    if wanted is not None and have is not None and have[2] != wanted:
-        bid, param, classes = have
-        fewer = classes < wanted  # labels beyond the last output cannot be learned at all
-        return Hurdle(f"The design predicts {classes} classes but {settings.dataset} has "
-                      f"{wanted}.", bid, (bid, param, wanted), f"Set classes to {wanted}",
-                      blocks_training=fewer)
-    return None
-
-
-def blocking(found: Hurdle | None) -> Hurdle | None:
-    return found if found is not None and found.blocks_training else None
 
 
 def same_network(a: Graph, b: Graph) -> bool:
@@ -124,6 +87,10 @@ class TrainingSession(QObject):
         self._running = False
         self._last_colour_emit = 0.0
         self.tensorboard = False  # also write TensorBoard events beside each run log
+        self.speed = Throughput()  # this machine's training speed, measured by each run
+        self.plan: ExperimentPlan | None = None  # the experiment running or last run
+        self.experiment_steps = STEPS  # steps each net of the experiment trains
+        self._started_at = 0.0
         # Asked when the dataset cannot be had: (name, reason) -> another dataset, or None to
         # cancel. The panel sets its dialog here; without one a run is refused.
         self.choose_dataset: Callable[[str, str], str | None] = lambda name, reason: None
@@ -149,24 +116,32 @@ class TrainingSession(QObject):
         title = design.title or "design"
         return self._start([self._job(design, settings, title, asked)])
 
-    def start_experiment(self, settings: RunSettings, depth: int, batch_norm: bool) -> bool:
-        """plain-N and residual-N, same depth, data and settings: the degradation problem."""
-        from cnn_explorer.model.presets import build_preset
+    def plan_experiment(self, settings: RunSettings, depth: int, batch_norm: bool,
+                        width: int = WIDTH) -> ExperimentPlan:
+        """The pair that would train, and how long it will take here (raises on a bad depth)."""
+        classes = dataset_classes(settings.dataset) or 10
+        return plan_experiment(settings, depth, batch_norm, classes, self.speed, width,
+                               self.experiment_steps)
 
+    def start_experiment(self, settings: RunSettings, depth: int, batch_norm: bool,
+                         width: int = WIDTH) -> bool:
+        """plain-N and residual-N, same depth, data and settings: the degradation problem."""
         settings, asked = self._dataset_to_use(settings)
         if settings is None:
             return False
-        classes = dataset_classes(settings.dataset) or 10
         try:
-            jobs = [self._job(build_preset(name, depth=depth, classes=classes,
-                                           batch_norm=batch_norm),
-                              settings, f"{name.split('-')[0]}-{depth}", asked)
-                    for name in EXPERIMENT]
+            plan = self.plan_experiment(settings, depth, batch_norm, width)
         except Exception as exc:  # a depth the presets refuse: their message says why
             self.status.emit(f"Cannot start the experiment: {exc}")
             return False
+        jobs = [self._job(design, plan.settings, label, asked)
+                for design, label in zip(plan.designs, plan.labels)]
         self.experiment_started.emit()
-        return self._start(jobs)
+        if not self._start(jobs):
+            return False
+        self.plan, self._started_at = plan, time.monotonic()
+        self.status.emit("Experiment: " + plan.describe())
+        return True
 
     def _dataset_to_use(self, settings):
         """(settings to train with, the dataset asked for); (None, ...) when the user cancels."""
@@ -192,7 +167,7 @@ class TrainingSession(QObject):
     def _start(self, jobs: list[TrainJob]) -> bool:
         if self.running():
             return False
-        self.jobs = jobs
+        self.jobs, self.plan = jobs, None
         self.histories = [RunHistory() for _ in jobs]
         self.history = self.histories[0]
         self.tracker = None
@@ -332,6 +307,7 @@ class TrainingSession(QObject):
     def _on_job_ended(self, index: int, status: str, message: str) -> None:
         history = self.histories[index]
         history.on_end(status, message)
+        self._measure_speed(index, history)
         if len(history.steps):  # the last colours of the run stay, labelled with its step
             self._colour(index, history, int(history.steps[-1]), force=True)
 
@@ -343,11 +319,22 @@ class TrainingSession(QObject):
             self.status.emit(f"Run ended with an error: {message}")
         elif status == "stopped":
             self.status.emit("Stopped.")
+        elif self.plan is not None and len(self.histories) == 2:
+            self.status.emit(f"Finished in {time.monotonic() - self._started_at:.0f} s "
+                             f"(estimated {self.plan.seconds:.0f} s). "
+                             + gap_report(self.histories, self.plan.labels))
         else:
             self.status.emit("Finished." + self._checkpoint_note())
         step, total = self._last_step()
         self.progress.emit(step, total, words + (f" - {message[:80]}" if message else ""))
         self.run_finished.emit(status, message)
+
+    def _measure_speed(self, index: int, history: RunHistory) -> None:
+        """A finished run tells how fast this machine trains: the next estimate uses it."""
+        job = self.jobs[index] if index < len(self.jobs) else None
+        if job is not None and history.info is not None:
+            self.speed = self.speed.from_run(job.design.graph.report().flops,
+                                             history.info.batch_size, history.seconds)
 
     def _last_step(self) -> tuple[int, int]:
         h = self.history
