@@ -1,5 +1,6 @@
 """The block vocabulary: every kind the palette offers. Each kind is declared beside its spec
-(single layers in layers.py and elementwise.py, composite blocks in composites.py); this module only gathers them.
+(single layers in layers.py and elementwise.py, composite blocks in composites.py); this
+module only gathers them.
 """
 
 from __future__ import annotations
