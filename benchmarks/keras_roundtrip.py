@@ -47,52 +47,6 @@ def make(name: str):
     raise last
 
 
-# Layer classes the design rebuilds as another class that computes the same thing.
-SAME_AS = {("ReLU", "Activation")}  # ReLU(6.) comes back as Activation("relu6")
-
-
-def flat_layers(model) -> list:
-    """The model's layers, with each nested model replaced by its own layers (as imported)."""
-    import keras
-
-    out = []
-    for layer in model.layers:
-        out += flat_layers(layer) if isinstance(layer, keras.Model) else [layer]
-    return out
-
-
-def operations(model) -> Counter:
-    """The keras.ops calls (not layers) of a model, by class: `x + 3.0` is one Add."""
-    import keras
-
-    return Counter(type(op).__name__ for op in model.operations
-                   if not isinstance(op, (keras.layers.Layer, keras.Model)))
-
-
-def layer_mismatches(original, rebuilt) -> list[str]:
-    from cnn_explorer.keras.mapping import same_config
-
-    bad = []
-    twins = {layer.name: layer for layer in flat_layers(rebuilt)}
-    for layer in flat_layers(original):
-        twin = twins.get(layer.name)
-        if twin is None:
-            bad.append(f"{layer.name} missing")
-            continue
-        if twin.output.shape != layer.output.shape or twin.count_params() != layer.count_params():
-            bad.append(f"{layer.name}: {twin.output.shape}/{twin.count_params()} vs "
-                       f"{layer.output.shape}/{layer.count_params()}")
-        classes = (type(layer).__name__, type(twin).__name__)
-        if classes[0] != classes[1] and classes not in SAME_AS:
-            bad.append(f"{layer.name}: a {classes[1]}, was a {classes[0]}")
-        elif classes[0] == classes[1] and not same_config(layer.get_config(), twin.get_config(),
-                                                          len(layer.output.shape)):
-            bad.append(f"{layer.name}: config differs")
-    if operations(rebuilt) != operations(original):
-        bad.append(f"keras.ops calls {dict(operations(rebuilt))} vs {dict(operations(original))}")
-    return bad
-
-
 def exported_model(design):
     from cnn_explorer.keras.export import export_python
 
@@ -103,6 +57,7 @@ def exported_model(design):
 
 def try_one(name: str) -> dict:
     from cnn_explorer.keras.build import build_model
+    from cnn_explorer.keras.compare import layer_mismatches
     from cnn_explorer.keras.importer import ImportProblem, import_keras_model
 
     start = time.perf_counter()
